@@ -1,0 +1,130 @@
+"""The public library API: the functions the CLI, the tests and a notebook call.
+
+Every function takes a project (a :class:`Project`, a folder, or None for "find it from the working
+directory") and returns a typed result; rendering lives in :mod:`kgtool.render` and
+:mod:`kgtool.report`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from rdflib.namespace import DCTERMS, RDF
+
+from .errors import InputFileError
+from .load import KnowledgeGraph, load, node_class_counts
+from .project import Project
+from .queries import NamedQuery
+from .query import adhoc_query, execute, get_query, named_queries, query_graph
+from .recommend import Recommendation, recommend as _recommend
+from .sparql import QueryResult, SelectResult, check_query, with_prefixes
+from .validate import ValidationReport, rule_catalogue, validate as _validate
+from .vocab import KG, RELATION_NAMES
+
+ProjectRef = Project | Path | str | None
+
+
+@dataclass(frozen=True)
+class Info:
+    """What a project holds."""
+
+    root: str
+    files: dict[str, int]
+    triples: int
+    nodes: dict[str, int]
+    relations_by_type: dict[str, int]
+    relations_by_status: dict[str, int]
+    sources: int
+    node_list: list[dict[str, str]] = field(default_factory=list)
+
+
+def _kg(project: ProjectRef) -> KnowledgeGraph:
+    return project if isinstance(project, KnowledgeGraph) else load(project)
+
+
+def info(project: ProjectRef = None) -> Info:
+    kg = _kg(project)
+    data = kg.data
+    relations = list(data.subjects(RDF.type, KG.Relation))
+    by_type = Counter(RELATION_NAMES.get(data.value(r, KG.relationType), str(data.value(r, KG.relationType)))
+                      for r in relations)
+    by_status = Counter(str(data.value(r, KG.status)).rsplit("#", 1)[-1].lower() for r in relations)
+    nodes = []
+    for kind, cls in (("dimension", KG.OrganizationDimension), ("vendor", KG.Vendor), ("pattern", KG.Pattern),
+                      ("source node", KG.SourceNode)):
+        for node in data.subjects(RDF.type, cls):
+            nodes.append({"id": str(data.value(node, DCTERMS.identifier) or node), "kind": kind,
+                          "title": str(data.value(node, DCTERMS.title) or "")})
+    return Info(
+        root=str(kg.project.root),
+        files=dict(Counter(f.role for f in kg.files)),
+        triples=len(kg.graph("ontology", "data")),
+        nodes=node_class_counts(data),
+        relations_by_type=dict(sorted(by_type.items())),
+        relations_by_status=dict(sorted(by_status.items())),
+        sources=len(set(data.subjects(RDF.type, KG.Source))),
+        node_list=sorted(nodes, key=lambda n: n["id"]),
+    )
+
+
+def validate(project: ProjectRef = None, *, paths: Iterable[str] | None = None, as_of: date | None = None,
+             stale_days: int | None = None, rules: set[str] | None = None) -> ValidationReport:
+    """Validate a project's graph (or only the data files in ``paths``)."""
+    kg = project if isinstance(project, KnowledgeGraph) else load(project, paths=paths)
+    return _validate(kg, as_of=as_of, stale_days=stale_days, rules=rules)
+
+
+def check(project: ProjectRef = None, *, as_of: date | None = None) -> ValidationReport:
+    """The CI gate: every file loads, every named query parses and passes the sandbox, the graph validates."""
+    kg = _kg(project)
+    for query in named_queries(kg).values():
+        check_query(with_prefixes(query.text), name=query.name)
+    return _validate(kg, as_of=as_of)
+
+
+def list_queries(project: ProjectRef = None) -> list[NamedQuery]:
+    return list(named_queries(_kg(project)).values())
+
+
+def list_rules(project: ProjectRef = None) -> list[dict[str, str]]:
+    return rule_catalogue(_kg(project))
+
+
+def query(project: ProjectRef = None, *, name: str | None = None, text: str | None = None, origin: str = "(ad hoc)",
+          params: Mapping[str, list[str]] | None = None, today: date | None = None) -> QueryResult:
+    """Run a named query (``name``) or an ad-hoc one (``text``) with raw ``params`` (validated and bound)."""
+    kg = _kg(project)
+    named = get_query(kg, name) if name is not None else adhoc_query(text or "", origin=origin)
+    return execute(query_graph(kg), named, params or {}, today=today)
+
+
+def recommend(project: ProjectRef = None, *, dims: Iterable[str], as_of: date | None = None) -> Recommendation:
+    """Verdicts with explanations for the profile made of ``dims``."""
+    kg = _kg(project)
+    graph = query_graph(kg)
+    queries = named_queries(kg)
+
+    def run_query(name: str, params: dict[str, list[str]]) -> SelectResult:
+        result = execute(graph, queries[name], params, today=as_of)
+        assert isinstance(result, SelectResult)
+        return result
+
+    return _recommend(run_query, dims, as_of=as_of)
+
+
+def read_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputFileError(path, "no such file") from None
+    except PermissionError:
+        raise InputFileError(path, "permission denied") from None
+    except UnicodeDecodeError:
+        raise InputFileError(path, "not valid UTF-8") from None
+
+
+__all__ = ["Info", "info", "validate", "check", "list_queries", "list_rules", "query", "recommend", "read_text"]

@@ -1,0 +1,360 @@
+"""Run SPARQL safely: sandbox checks, typed parameter binding and typed results.
+
+Parameters are never pasted into query text as strings. Each value is validated for its declared type
+and turned into an RDF term (an IRI that passes IRI validation, or a literal whose lexical form kgtool
+wrote itself); the terms go into a ``VALUES`` block that is inserted right after the opening brace of
+the query's WHERE clause, and the result is parsed again before it runs. The same bound text runs
+embedded (rdflib) and on remote stores.
+
+Queries cannot read files or reach the network: dataset clauses (``FROM``, ``FROM NAMED``),
+``SERVICE`` and every update (``LOAD`` included) are refused before anything runs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import rdflib.plugins.sparql as rdflib_sparql
+from rdflib import Graph, Literal, URIRef, Variable
+from rdflib.namespace import DCTERMS, RDF, XSD
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from .errors import NodeLookupError, QueryError, QueryExecutionError
+from .queries import NamedQuery, Parameter
+from .vocab import KG, PREFIXES
+
+# rdflib follows FROM / FROM NAMED / LOAD to files and URLs unless told not to. kgtool refuses those
+# queries itself; this is the second lock on the same door.
+rdflib_sparql.SPARQL_LOAD_GRAPHS = False
+
+_IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>"{}|^`\\]*$')
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PREFIX_DECLS = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+
+
+@dataclass(frozen=True)
+class SelectResult:
+    variables: list[str]
+    rows: list[dict[str, object]]
+
+    def values(self, variable: str) -> list[object]:
+        return [row.get(variable) for row in self.rows]
+
+
+@dataclass(frozen=True)
+class AskResult:
+    value: bool
+
+
+@dataclass(frozen=True)
+class GraphResult:
+    graph: Graph
+
+
+QueryResult = SelectResult | AskResult | GraphResult
+
+
+@dataclass
+class Bindings:
+    """Validated terms per parameter name (several for a ``multi`` parameter, None for UNDEF)."""
+
+    values: dict[str, list[object]] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Sandbox
+# ---------------------------------------------------------------------------------------------------
+
+def _walk(node) -> Iterable[object]:
+    yield node
+    if isinstance(node, CompValue):
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _walk(value)
+    elif hasattr(node, "asList") and not isinstance(node, (str, bytes)):
+        for value in node:
+            yield from _walk(value)
+
+
+def check_query(text: str, *, name: str | None = None):
+    """Parse ``text`` and refuse anything that could read files or reach the network.
+
+    Returns rdflib's parse tree. Raises :class:`QueryError` (a usage error) for a syntax error, an
+    update, a dataset clause or SERVICE.
+    """
+    try:
+        parsed = parseQuery(text)
+    except Exception as exc:
+        try:
+            parseUpdate(text)
+        except Exception:
+            raise QueryError(f"SPARQL syntax error: {_parse_message(exc)}", query=name) from None
+        raise QueryError("updates (INSERT, DELETE, LOAD, CLEAR, ...) are not allowed: kgtool queries are read-only",
+                         query=name) from None
+    for node in _walk(parsed):
+        if isinstance(node, CompValue):
+            if node.name == "DatasetClause":
+                raise QueryError("FROM and FROM NAMED are not allowed: a query runs over the project's graph only",
+                                 query=name, hint="remove the FROM clause; use GRAPH or the named queries instead")
+            if node.name == "ServiceGraphPattern":
+                raise QueryError("SERVICE is not allowed: queries cannot reach other endpoints", query=name)
+    return parsed
+
+
+def _parse_message(exc: Exception) -> str:
+    message = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return message[:200]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Parameters
+# ---------------------------------------------------------------------------------------------------
+
+def node_index(graph: Graph) -> dict[str, URIRef]:
+    """Node ids (dcterms:identifier of typed resources) -> IRI."""
+    index: dict[str, URIRef] = {}
+    for subject, identifier in graph.subject_objects(DCTERMS.identifier):
+        if isinstance(subject, URIRef) and (subject, RDF.type, None) in graph:
+            index[str(identifier)] = subject
+    return index
+
+
+def resolve_node(ref: str, graph: Graph, *, index: Mapping[str, URIRef] | None = None) -> URIRef:
+    """Resolve a node reference: a full IRI, a full dotted id, or a unique suffix of one.
+
+    ``engineering-led-cdp`` and ``org-dim.operational-profile.engineering-led-cdp`` both resolve;
+    a reference that matches nothing, or several nodes, raises :class:`NodeLookupError` with the
+    closest ids.
+    """
+    index = index if index is not None else node_index(graph)
+    ref = ref.strip()
+    if "://" in ref or ref.startswith("urn:"):
+        if not _IRI.match(ref):
+            raise NodeLookupError(ref, f"{ref!r} is not a valid IRI", [])
+        iri = URIRef(ref)
+        if iri in index.values():
+            return iri
+        raise NodeLookupError(ref, f"no node has the IRI {ref}", _close(ref.rsplit("/", 1)[-1], index))
+    if ref in index:
+        return index[ref]
+    matches = sorted(i for i in index if i.endswith("." + ref) or i.split(".", 1)[-1] == ref)
+    if len(matches) == 1:
+        return index[matches[0]]
+    if len(matches) > 1:
+        raise NodeLookupError(ref, f"{ref!r} matches several nodes", matches[:10])
+    aliases = sorted({str(s) for s, alias in graph.subject_objects(KG.alias) if str(alias) == ref})
+    if len(aliases) == 1:
+        return URIRef(aliases[0])
+    raise NodeLookupError(ref, f"no node with id {ref!r}", _close(ref, index))
+
+
+def _close(ref: str, index: Mapping[str, URIRef]) -> list[str]:
+    ids = list(index)
+    tails = {i.split(".", 1)[-1]: i for i in ids}
+    found = difflib.get_close_matches(ref, ids, n=5, cutoff=0.5)
+    found += [tails[t] for t in difflib.get_close_matches(ref, list(tails), n=5, cutoff=0.5)]
+    found += [i for i in ids if ref and ref.lower() in i.lower()]
+    return list(dict.fromkeys(found))[:8]
+
+
+def coerce(param: Parameter, raw: str, *, graph: Graph, index: Mapping[str, URIRef] | None,
+           query: str, today: date | None = None):
+    """Turn one raw string into a validated RDF term for ``param``."""
+    kind = param.type
+    if kind == "node":
+        return resolve_node(raw, graph, index=index)
+    if kind == "date":
+        if raw == "today":
+            return Literal((today or date.today()).isoformat(), datatype=XSD.date)
+        try:
+            if not _DATE.match(raw):
+                raise ValueError
+            value = date.fromisoformat(raw)
+        except ValueError:
+            raise QueryError(f"parameter {param.name}: {raw!r} is not a date", query=query, parameter=param.name,
+                             hint="write dates as YYYY-MM-DD, e.g. 2026-11-26") from None
+        return Literal(value.isoformat(), datatype=XSD.date)
+    if kind == "number":
+        try:
+            number = Decimal(raw)
+            if not number.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            raise QueryError(f"parameter {param.name}: {raw!r} is not a number", query=query,
+                             parameter=param.name, hint="write a number such as 180 or 0.6") from None
+        if number == number.to_integral_value() and "." not in raw and "e" not in raw.lower():
+            return Literal(str(int(number)), datatype=XSD.integer)
+        return Literal(format(number, "f"), datatype=XSD.decimal)
+    if kind == "boolean":
+        lowered = raw.lower()
+        if lowered not in ("true", "false", "1", "0", "yes", "no"):
+            raise QueryError(f"parameter {param.name}: {raw!r} is not a boolean", query=query,
+                             parameter=param.name, hint="write true or false")
+        return Literal("true" if lowered in ("true", "1", "yes") else "false", datatype=XSD.boolean)
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in raw):
+        raise QueryError(f"parameter {param.name}: the value contains a lone surrogate", query=query,
+                         parameter=param.name)
+    return Literal(raw)
+
+
+def bind_parameters(query: NamedQuery, given: Mapping[str, list[str]], *, graph: Graph,
+                    today: date | None = None) -> Bindings:
+    """Validate raw ``-p name value`` strings against ``query``'s declared parameters."""
+    for name in given:
+        query.param(name)
+    index = node_index(graph) if any(p.type == "node" for p in query.params) else None
+    bindings = Bindings()
+    missing = []
+    for param in query.params:
+        raws = list(given.get(param.name, []))
+        if len(raws) > 1 and not param.multi:
+            raise QueryError(f"parameter {param.name} takes one value, got {len(raws)}", query=query.name,
+                             parameter=param.name)
+        if not raws and param.default is not None:
+            raws = [param.default]
+        if not raws:
+            if param.required:
+                missing.append(param)
+            else:
+                bindings.values[param.name] = [None]
+            continue
+        bindings.values[param.name] = [coerce(param, raw, graph=graph, index=index, query=query.name, today=today)
+                                       for raw in raws]
+    if missing:
+        expected = "; ".join(f"-p {p.name} <{p.type}>" + (f" ({p.description})" if p.description else "")
+                             for p in missing)
+        raise QueryError("missing required parameter" + ("s" if len(missing) > 1 else "") + ": "
+                         + ", ".join(p.name for p in missing), query=query.name, hint=f"give {expected}")
+    return bindings
+
+
+# ---------------------------------------------------------------------------------------------------
+# Inserting the VALUES block
+# ---------------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r'(?P<comment>\#[^\n]*)'
+    r'|(?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\')'
+    r'|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)'
+    r'|(?P<word>[A-Za-z_][A-Za-z0-9_]*)'
+    r'|(?P<punct>[{}()])'
+    r'|(?P<other>.)', re.S)
+
+
+def where_brace(text: str) -> int:
+    """Offset just after the opening brace of the query's WHERE clause."""
+    depth_paren = depth_brace = 0
+    first_brace = None
+    after_where = False
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind == "word" and depth_paren == 0 and depth_brace == 0 and match.group().upper() == "WHERE":
+            after_where = True
+        elif kind == "punct":
+            ch = match.group()
+            if ch == "(":
+                depth_paren += 1
+            elif ch == ")":
+                depth_paren -= 1
+            elif ch == "{":
+                if depth_paren == 0 and depth_brace == 0:
+                    if after_where:
+                        return match.end()
+                    if first_brace is None:
+                        first_brace = match.end()
+                depth_brace += 1
+            elif ch == "}":
+                depth_brace -= 1
+    if first_brace is None:
+        raise QueryError("cannot find the WHERE clause to bind parameters into")
+    return first_brace
+
+
+def term_sparql(term) -> str:
+    """SPARQL text of a validated term (``UNDEF`` for None)."""
+    if term is None:
+        return "UNDEF"
+    if isinstance(term, URIRef):
+        if not _IRI.match(str(term)):
+            raise QueryError(f"refusing to bind the invalid IRI {str(term)!r}")
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        if term.datatype is not None and not _IRI.match(str(term.datatype)):
+            raise QueryError(f"refusing to bind a literal with the invalid datatype {str(term.datatype)!r}")
+        return term.n3()
+    raise QueryError(f"cannot bind {term!r}")
+
+
+def values_block(bindings: Bindings) -> str:
+    names = sorted(bindings.values)
+    if not names:
+        return ""
+    rows = [[]]
+    for name in names:
+        rows = [row + [value] for row in rows for value in bindings.values[name]]
+    header = " ".join(f"?{n}" for n in names)
+    body = " ".join("(" + " ".join(term_sparql(v) for v in row) + ")" for row in rows)
+    return f" VALUES ({header}) {{ {body} }} "
+
+
+def bound_text(text: str, bindings: Bindings, *, name: str | None = None) -> str:
+    """The query text with its parameters bound, parsed again to prove it is still one valid query."""
+    check_query(text, name=name)
+    block = values_block(bindings)
+    if not block:
+        return text
+    at = where_brace(text)
+    result = text[:at] + block + text[at:]
+    check_query(result, name=name)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------------------------------
+
+def with_prefixes(text: str) -> str:
+    """Give ad-hoc queries the project's standard prefixes (their own PREFIX lines still win)."""
+    declared = {m.group(1) for m in re.finditer(r"PREFIX\s+([A-Za-z0-9_\-]*):", text, re.I)}
+    missing = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items() if p not in declared)
+    return missing + text
+
+
+def run(graph: Graph, text: str, *, name: str | None = None) -> QueryResult:
+    """Run a (bound) query on an rdflib graph and return a typed result."""
+    parsed = check_query(text, name=name)
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.evaluate import evalQuery
+
+    try:
+        algebra = translateQuery(parsed)
+        result = evalQuery(graph, algebra, {})
+    except QueryError:
+        raise
+    except RecursionError:
+        raise QueryExecutionError(f"query {name or ''} is nested too deeply to run") from None
+    except Exception as exc:
+        raise QueryExecutionError(f"query {name or '(ad hoc)'} failed: {exc}") from None
+    kind = result.type if hasattr(result, "type") else None
+    if kind == "ASK":
+        return AskResult(value=bool(result.askAnswer))
+    if kind in ("CONSTRUCT", "DESCRIBE"):
+        out = Graph()
+        for prefix, namespace in PREFIXES.items():
+            out.bind(prefix, namespace)
+        for triple in result.graph:
+            out.add(triple)
+        return GraphResult(graph=out)
+    variables = [str(v) for v in result.vars]
+    rows = []
+    for binding in result.bindings:
+        rows.append({v: binding.get(Variable(v)) for v in variables})
+    return SelectResult(variables=variables, rows=rows)

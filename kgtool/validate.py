@@ -1,0 +1,257 @@
+"""Validation: SHACL completeness shapes (pyshacl) plus the quality checks in ``queries/checks/``.
+
+Both produce :class:`Finding` objects with a stable rule id (the local name of the SHACL shape, or
+the check's file name), a severity, the focus node, the path, the value and a message that says what
+to do. Shapes and checks are inspected before they run: a dataset clause, SERVICE or an update in a
+SHACL-SPARQL constraint is refused, and so is a SHACL term that does not exist (a typo such as
+``sh:minCont`` would otherwise pass silently).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
+
+from .errors import KgtoolError, ShapesError, UsageError
+from .load import KnowledgeGraph
+from .queries import NamedQuery, catalog
+from .sparql import Bindings, SelectResult, bound_text, check_query, coerce, run
+from .vocab import KG, SH
+
+SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
+_SH_SEVERITY = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
+_SHACL_QUERY_PROPS = (SH.select, SH.ask, SH.construct, SH.update)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    focus: str
+    node: str | None
+    path: str | None
+    value: str | None
+    message: str
+    file: str | None
+    line: int | None
+    kind: str  # "shape" or "check"
+
+
+@dataclass
+class ValidationReport:
+    findings: list[Finding]
+    as_of: date
+    shacl_report: Graph = field(repr=False, default_factory=Graph)
+
+    def counts(self) -> dict[str, int]:
+        counter = Counter(f.severity for f in self.findings)
+        return {s: counter.get(s, 0) for s in SEVERITY_ORDER}
+
+    def failing(self, threshold: str) -> list[Finding]:
+        """Findings at or above ``threshold`` (violation, warning or info)."""
+        if threshold not in SEVERITY_ORDER:
+            raise UsageError(f"unknown severity {threshold!r}", hint="use violation, warning or info")
+        limit = SEVERITY_ORDER[threshold]
+        return [f for f in self.findings if SEVERITY_ORDER[f.severity] <= limit]
+
+    def passes(self, threshold: str = "violation") -> bool:
+        return not self.failing(threshold)
+
+
+def _local_name(iri: str) -> str:
+    for sep in ("#", "/"):
+        if sep in iri:
+            iri = iri.rsplit(sep, 1)[1]
+    return iri
+
+
+def shacl_vocabulary() -> set[URIRef]:
+    """Every term the SHACL vocabulary defines (from the copy pySHACL ships)."""
+    import pyshacl
+
+    path = Path(pyshacl.__file__).parent / "assets" / "shacl.ttl"
+    graph = Graph().parse(path, format="turtle")
+    return {s for s in graph.subjects() if isinstance(s, URIRef) and str(s).startswith(str(SH))}
+
+
+def check_shapes(shapes: Graph, kg: KnowledgeGraph) -> None:
+    """Refuse shapes that are broken or unsafe, naming the file and the shape."""
+    known = shacl_vocabulary()
+    shape_files = [f.path for f in kg.files if f.role == "shapes"] or ["(no shapes file)"]
+    where = ", ".join(shape_files)
+    for s, p, o in shapes:
+        for term in (p, o):
+            if isinstance(term, URIRef) and str(term).startswith(str(SH)) and term not in known:
+                raise ShapesError(f"{where}: shape {_shape_name(s)} uses {term.n3(shapes.namespace_manager)}, "
+                                  "which is not a SHACL term", hint="fix the spelling; unknown terms would be ignored silently")
+        if p in _SHACL_QUERY_PROPS:
+            try:
+                check_query(_with_shacl_prefixes(str(o), shapes, s))
+            except KgtoolError as exc:
+                raise ShapesError(f"{where}: shape {_shape_name(s)}: {exc.message}") from None
+    for shape in set(shapes.subjects(SH.severity, None)):
+        for severity in shapes.objects(shape, SH.severity):
+            if severity not in _SH_SEVERITY:
+                raise ShapesError(f"{where}: shape {_shape_name(shape)} has unknown severity {severity}")
+
+
+def _shape_name(shape) -> str:
+    return _local_name(str(shape)) if isinstance(shape, URIRef) else "(blank node)"
+
+
+def _with_shacl_prefixes(text: str, shapes: Graph, shape) -> str:
+    """A SHACL-SPARQL query with the prefixes its shape declares (sh:prefixes), for checking."""
+    declarations = []
+    for holder in shapes.objects(shape, SH.prefixes):
+        for decl in shapes.objects(holder, SH.declare):
+            prefix = shapes.value(decl, SH.prefix)
+            namespace = shapes.value(decl, SH.namespace)
+            if prefix is not None and namespace is not None:
+                declarations.append(f"PREFIX {prefix}: <{namespace}>")
+    text = text.replace("$this", "?this").replace("$currentShape", "?currentShape").replace("$shapesGraph", "?shapesGraph")
+    return "\n".join(declarations) + "\n" + text
+
+
+def _node_of(focus: URIRef, graph: Graph) -> URIRef:
+    """The node a finding belongs to: a relation belongs to its subject, a section to its page."""
+    subject = graph.value(focus, KG.subject)
+    if isinstance(subject, URIRef):
+        return subject
+    if "#" in str(focus):
+        return URIRef(str(focus).split("#", 1)[0])
+    return focus
+
+
+def _identifier(node: URIRef, graph: Graph) -> str | None:
+    value = graph.value(node, DCTERMS.identifier)
+    return str(value) if value is not None else None
+
+
+def _finding(kg: KnowledgeGraph, graph: Graph, *, rule: str, severity: str, focus, path, value, message: str,
+             kind: str) -> Finding:
+    focus_text = str(focus) if not isinstance(focus, BNode) else f"_:{focus}"
+    node = _node_of(focus, graph) if isinstance(focus, URIRef) else None
+    location = kg.location(focus) if isinstance(focus, URIRef) else None
+    if location is None and node is not None:
+        location = kg.location(node)
+    return Finding(
+        rule=rule, severity=severity, focus=focus_text,
+        node=_identifier(node, graph) if node is not None else None,
+        path=str(path) if path is not None else None,
+        value=(str(value) if not isinstance(value, BNode) else "(blank node)") if value is not None else None,
+        message=message, file=location[0] if location else None, line=location[1] if location else None,
+        kind=kind,
+    )
+
+
+def run_shapes(kg: KnowledgeGraph, data: Graph) -> tuple[list[Finding], Graph]:
+    import pyshacl
+
+    shapes = kg.shapes
+    if len(shapes) == 0:
+        return [], Graph()
+    check_shapes(shapes, kg)
+    try:
+        conforms, report, _text = pyshacl.validate(
+            data, shacl_graph=shapes, inference="none", advanced=True, meta_shacl=True,
+            allow_warnings=False, allow_infos=False, abort_on_first=False,
+        )
+    except Exception as exc:  # pyshacl raises its own errors for shapes it cannot load
+        where = ", ".join(f.path for f in kg.files if f.role == "shapes")
+        raise ShapesError(f"{where}: the shapes cannot be used: {exc}") from None
+    if isinstance(report, Literal) or not isinstance(report, Graph):
+        raise ShapesError("pyshacl returned no validation report")
+    if (None, RDF.type, SH.ValidationReport) not in report:
+        # meta-SHACL failure: pyshacl validates the shapes graph first and reports on it instead
+        raise ShapesError("the shapes graph is not valid SHACL: " + str(_text)[:500])
+    findings = []
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        shape = report.value(result, SH.sourceShape)
+        rule = _shape_name(shape) if isinstance(shape, URIRef) else str(report.value(result, SH.sourceConstraintComponent))
+        severity = _SH_SEVERITY.get(report.value(result, SH.resultSeverity), "violation")
+        message = report.value(result, SH.resultMessage)
+        findings.append(_finding(
+            kg, data, rule=rule, severity=severity, focus=report.value(result, SH.focusNode),
+            path=report.value(result, SH.resultPath), value=report.value(result, SH.value),
+            message=str(message) if message is not None else f"fails {rule}", kind="shape"))
+    return findings, report
+
+
+def checks(kg: KnowledgeGraph) -> dict[str, NamedQuery]:
+    found = catalog(kg.project.queries_dir / "checks")
+    for name, query in found.items():
+        if query.severity is None:
+            raise ShapesError(f"{query.path}: a check needs a `# severity:` header line", hint="violation, warning or info")
+    return found
+
+
+def run_checks(kg: KnowledgeGraph, data: Graph, *, as_of: date, stale_days: int,
+               only: set[str] | None = None) -> list[Finding]:
+    findings = []
+    for name, query in checks(kg).items():
+        if only is not None and name not in only:
+            continue
+        bindings = Bindings()
+        for param in query.params:
+            if param.name == "asOf":
+                bindings.values["asOf"] = [Literal(as_of.isoformat(), datatype=XSD.date)]
+            elif param.name == "staleDays":
+                bindings.values["staleDays"] = [Literal(stale_days)]
+            elif param.default is not None:
+                bindings.values[param.name] = [coerce(param, param.default, graph=data, index=None, query=name)]
+            else:
+                raise ShapesError(f"{query.path}: check parameter {param.name} needs a default")
+        try:
+            result = run(data, bound_text(query.text, bindings, name=name), name=name)
+        except UsageError as exc:
+            raise ShapesError(f"{query.path}: {exc.message}") from None
+        if not isinstance(result, SelectResult):
+            raise ShapesError(f"{query.path}: a check must be a SELECT query")
+        for row in result.rows:
+            focus = row.get("focus")
+            if focus is None:
+                raise ShapesError(f"{query.path}: a row has no ?focus")
+            message = row.get("message")
+            findings.append(_finding(
+                kg, data, rule=name, severity=query.severity, focus=focus, path=row.get("path"),
+                value=row.get("value"), message=str(message) if message is not None else query.title, kind="check"))
+    return findings
+
+
+def validate(kg: KnowledgeGraph, *, as_of: date | None = None, stale_days: int | None = None,
+             rules: set[str] | None = None) -> ValidationReport:
+    """Validate ``kg``'s asserted data (with the ontology) against the shapes and the checks."""
+    as_of = as_of or date.today()
+    stale_days = kg.project.settings.stale_days if stale_days is None else stale_days
+    data = Graph()
+    for triple in kg.graph("ontology", "data"):
+        data.add(triple)
+    shape_rules = None if rules is None else {r for r in rules if not _is_check(kg, r)}
+    findings, report = run_shapes(kg, data) if shape_rules is None or shape_rules else ([], Graph())
+    if shape_rules is not None:
+        findings = [f for f in findings if f.rule in shape_rules]
+    findings += run_checks(kg, data, as_of=as_of, stale_days=stale_days, only=rules)
+    findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.node or f.focus, f.rule, f.path or "", f.value or ""))
+    return ValidationReport(findings=findings, as_of=as_of, shacl_report=report)
+
+
+def _is_check(kg: KnowledgeGraph, rule: str) -> bool:
+    return (kg.project.queries_dir / "checks" / f"{rule}.rq").is_file()
+
+
+def rule_catalogue(kg: KnowledgeGraph) -> list[dict[str, str]]:
+    """Every rule: id, kind, severity and what it checks (for `kgtool rules` and the README)."""
+    rules = []
+    shapes = kg.shapes
+    for shape in sorted({s for s in shapes.subjects(SH.severity, None) if isinstance(s, URIRef)}, key=str):
+        severity = _SH_SEVERITY.get(shapes.value(shape, SH.severity), "violation")
+        label = shapes.value(shape, RDFS.label) or shapes.value(shape, SH.message) or ""
+        rules.append({"rule": _shape_name(shape), "kind": "shape", "severity": severity, "description": str(label)})
+    for name, query in checks(kg).items():
+        rules.append({"rule": name, "kind": "check", "severity": query.severity or "", "description": query.title})
+    return rules
