@@ -25,6 +25,7 @@ from .vocab import KG, PREFIXES
 
 FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
 GRAPH_PREFIX = "urn:kgtool:file:"
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ def _to_rdflib(term):
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:  # rdflib writes plain strings without a datatype
+            return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"unsupported term {term!r}")
 
@@ -147,8 +150,7 @@ def parse_bytes(content: bytes, *, suffix: str, base: str, display: str) -> Iter
     try:
         quads = list(ox.parse(content, format=fmt, base_iri=base, without_named_graphs=True))
     except SyntaxError as exc:
-        detail = re.sub(r"^Parser error (at line \d+ between columns \d+ and \d+|between line \d+ column \d+ and line \d+ column \d+): ",
-                        "", exc.msg or str(exc))
+        detail = re.sub(r"^Parser error [^:]*: ", "", exc.msg or str(exc))
         raise RdfSyntaxError(shown, exc.lineno or 1, exc.offset or 1, detail) from None
     for quad in quads:
         yield (_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object))

@@ -332,18 +332,16 @@ def run(graph: Graph, text: str, *, name: str | None = None) -> QueryResult:
     """Run a (bound) query on an rdflib graph and return a typed result."""
     parsed = check_query(text, name=name)
     from rdflib.plugins.sparql.algebra import translateQuery
-    from rdflib.plugins.sparql.evaluate import evalQuery
 
     try:
-        algebra = translateQuery(parsed)
-        result = evalQuery(graph, algebra, {})
+        result = graph.query(translateQuery(parsed))
     except QueryError:
         raise
     except RecursionError:
         raise QueryExecutionError(f"query {name or ''} is nested too deeply to run") from None
     except Exception as exc:
         raise QueryExecutionError(f"query {name or '(ad hoc)'} failed: {exc}") from None
-    kind = result.type if hasattr(result, "type") else None
+    kind = result.type
     if kind == "ASK":
         return AskResult(value=bool(result.askAnswer))
     if kind in ("CONSTRUCT", "DESCRIBE"):
