@@ -96,19 +96,30 @@ def role(dim_id: str) -> str:
     return "compatibility"
 
 
-def requirement_state(required: str, profile: set[str], children: dict[str, set[str]]) -> str:
+def requirement_state(required: str, satisfied_by: set[str], profile: set[str]) -> str:
     """met, violated or unknown: does the profile satisfy a requirement on dimension ``required``?
 
-    A requirement on a parent (``org-dim.dw``) is met by any of its children except a ``.none``
-    value; it is violated when the profile states the family and nothing in it satisfies the
-    requirement; otherwise the profile does not say (unknown).
+    ``satisfied_by`` is the required dimension and its descendants in the taxonomy; a ``.none`` value
+    (``org-dim.dw.none``) never satisfies. The requirement is violated when the profile states a value
+    of the same family and none satisfies it; otherwise the profile does not say (unknown).
     """
-    satisfying = {required} | {c for c in children.get(required, set()) if not c.endswith(".none")}
+    satisfying = {d for d in satisfied_by | {required} if not d.endswith(".none")}
     if profile & satisfying:
         return "met"
-    families = {required, family(required)} | children.get(required, set())
+    families = {required, family(required)} | satisfied_by
     stated = {p for p in profile if p in families or family(p) in families}
     return "violated" if stated else "unknown"
+
+
+def descendants(dim: str, children: dict[str, set[str]]) -> set[str]:
+    """``dim`` and every dimension below it in the taxonomy."""
+    found, todo = set(), [dim]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(children.get(current, ()))
+    return found
 
 
 Runner = Callable[[str, dict[str, list[str]]], SelectResult]
@@ -150,9 +161,9 @@ def recommend(run_query: Runner, dims: Iterable[str], *, as_of: date | None = No
         unless, needs = _split(row.get("unless")), _split(row.get("needs"))
         strength = _opt(row.get("strength"))
         if rel_type == "requires":
-            if source not in targets:
-                continue
-            state = requirement_state(target, profile, children)
+            if source not in targets or kind != "dimension":
+                continue  # only requirements on dimensions are a question for the profile
+            state = requirement_state(target, descendants(target, children), profile)
             effect = f"requirement-{state}"
             signal_target = source
         else:

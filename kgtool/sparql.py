@@ -13,6 +13,7 @@ Queries cannot read files or reach the network: dataset clauses (``FROM``, ``FRO
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -307,14 +308,31 @@ def values_block(bindings: Bindings) -> str:
 
 def bound_text(text: str, bindings: Bindings, *, name: str | None = None) -> str:
     """The query text with its parameters bound, parsed again to prove it is still one valid query."""
-    check_query(text, name=name)
     block = values_block(bindings)
     if not block:
+        prepare(text, name=name)
         return text
+    prepare(text, name=name)  # refuse an unsafe query before binding anything into it
     at = where_brace(text)
     result = text[:at] + block + text[at:]
-    check_query(result, name=name)
+    prepare(result, name=name)
     return result
+
+
+@functools.lru_cache(maxsize=512)
+def _prepare_cached(text: str):
+    from rdflib.plugins.sparql.algebra import translateQuery
+
+    return translateQuery(check_query(text))
+
+
+def prepare(text: str, *, name: str | None = None):
+    """Parse, sandbox-check and translate ``text`` once; the prepared query is reused (parsing costs
+    as much as running a query on rdflib). Errors are raised with the query's name."""
+    try:
+        return _prepare_cached(text)
+    except QueryError as exc:
+        raise QueryError(exc.message, query=name, hint=exc.hint) from None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -330,11 +348,9 @@ def with_prefixes(text: str) -> str:
 
 def run(graph: Graph, text: str, *, name: str | None = None) -> QueryResult:
     """Run a (bound) query on an rdflib graph and return a typed result."""
-    parsed = check_query(text, name=name)
-    from rdflib.plugins.sparql.algebra import translateQuery
-
+    prepared = prepare(text, name=name)
     try:
-        result = graph.query(translateQuery(parsed))
+        result = graph.query(prepared)
     except QueryError:
         raise
     except RecursionError:

@@ -9,6 +9,8 @@ SHACL-SPARQL constraint is refused, and so is a SHACL term that does not exist (
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +25,9 @@ from .queries import NamedQuery, catalog
 from .sparql import Bindings, SelectResult, bound_text, check_query, coerce, run
 from .vocab import KG, SH
 
+RULE_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")  # shapes named in kebab case are rules; others are helpers
+# Shapes that passed pySHACL's meta-SHACL check in this process (by content): it costs ~0.5 s a run.
+_META_SHACL_PASSED: set[str] = set()
 SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 _SH_SEVERITY = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
 _SHACL_QUERY_PROPS = (SH.select, SH.ask, SH.construct, SH.update)
@@ -156,9 +161,11 @@ def run_shapes(kg: KnowledgeGraph, data: Graph) -> tuple[list[Finding], Graph]:
     if len(shapes) == 0:
         return [], Graph()
     check_shapes(shapes, kg)
+    shapes_key = hashlib.sha256("".join(f.sha256 for f in kg.files if f.role == "shapes").encode()).hexdigest()
     try:
         conforms, report, _text = pyshacl.validate(
-            data, shacl_graph=shapes, inference="none", advanced=True, meta_shacl=True,
+            data, shacl_graph=shapes, inference="none", advanced=True,
+            meta_shacl=shapes_key not in _META_SHACL_PASSED,
             allow_warnings=False, allow_infos=False, abort_on_first=False,
         )
     except Exception as exc:  # pyshacl raises its own errors for shapes it cannot load
@@ -169,8 +176,11 @@ def run_shapes(kg: KnowledgeGraph, data: Graph) -> tuple[list[Finding], Graph]:
     if (None, RDF.type, SH.ValidationReport) not in report:
         # meta-SHACL failure: pyshacl validates the shapes graph first and reports on it instead
         raise ShapesError("the shapes graph is not valid SHACL: " + str(_text)[:500])
+    _META_SHACL_PASSED.add(shapes_key)
     findings = []
-    for result in report.subjects(RDF.type, SH.ValidationResult):
+    report_node = report.value(None, RDF.type, SH.ValidationReport, any=True)
+    # Only top-level results: pyshacl also types the nested sh:detail results of sh:node failures.
+    for result in report.objects(report_node, SH.result):
         shape = report.value(result, SH.sourceShape)
         rule = _shape_name(shape) if isinstance(shape, URIRef) else str(report.value(result, SH.sourceConstraintComponent))
         severity = _SH_SEVERITY.get(report.value(result, SH.resultSeverity), "violation")
@@ -213,6 +223,8 @@ def run_checks(kg: KnowledgeGraph, data: Graph, *, as_of: date, stale_days: int,
         if not isinstance(result, SelectResult):
             raise ShapesError(f"{query.path}: a check must be a SELECT query")
         for row in result.rows:
+            if all(value is None for value in row.values()):
+                continue  # rdflib yields one empty row for an aggregate over no solutions
             focus = row.get("focus")
             if focus is None:
                 raise ShapesError(f"{query.path}: a row has no ?focus")
@@ -235,9 +247,37 @@ def validate(kg: KnowledgeGraph, *, as_of: date | None = None, stale_days: int |
     findings, report = run_shapes(kg, data) if shape_rules is None or shape_rules else ([], Graph())
     if shape_rules is not None:
         findings = [f for f in findings if f.rule in shape_rules]
-    findings += run_checks(kg, data, as_of=as_of, stale_days=stale_days, only=rules)
+    check_findings = run_checks(kg, data, as_of=as_of, stale_days=stale_days, only=rules)
+    _add_to_report(report, check_findings)
+    findings += check_findings
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.node or f.focus, f.rule, f.path or "", f.value or ""))
     return ValidationReport(findings=findings, as_of=as_of, shacl_report=report)
+
+
+CHECKS_NS = "https://cdp.composablestack.ai/kg/checks#"
+_SEVERITY_IRI = {v: k for k, v in _SH_SEVERITY.items()}
+
+
+def _add_to_report(report: Graph, findings: list[Finding]) -> None:
+    """Add check findings to the SHACL report as results, so ``--format turtle`` holds every finding."""
+    node = report.value(None, RDF.type, SH.ValidationReport, any=True) if len(report) else None
+    if node is None:
+        node = BNode()
+        report.add((node, RDF.type, SH.ValidationReport))
+    for finding in findings:
+        result = BNode()
+        report.add((node, SH.result, result))
+        report.add((result, RDF.type, SH.ValidationResult))
+        report.add((result, SH.focusNode, URIRef(finding.focus) if "://" in finding.focus else Literal(finding.focus)))
+        if finding.path:
+            report.add((result, SH.resultPath, URIRef(finding.path)))
+        if finding.value is not None:
+            report.add((result, SH.value, Literal(finding.value)))
+        report.add((result, SH.resultSeverity, _SEVERITY_IRI[finding.severity]))
+        report.add((result, SH.resultMessage, Literal(finding.message)))
+        report.add((result, SH.sourceShape, URIRef(CHECKS_NS + finding.rule)))
+    report.remove((node, SH.conforms, None))
+    report.add((node, SH.conforms, Literal(not any(report.objects(node, SH.result)))))
 
 
 def _is_check(kg: KnowledgeGraph, rule: str) -> bool:
@@ -248,7 +288,8 @@ def rule_catalogue(kg: KnowledgeGraph) -> list[dict[str, str]]:
     """Every rule: id, kind, severity and what it checks (for `kgtool rules` and the README)."""
     rules = []
     shapes = kg.shapes
-    for shape in sorted({s for s in shapes.subjects(SH.severity, None) if isinstance(s, URIRef)}, key=str):
+    for shape in sorted({s for s in shapes.subjects(SH.severity, None)
+                         if isinstance(s, URIRef) and RULE_ID.match(_shape_name(s))}, key=str):
         severity = _SH_SEVERITY.get(shapes.value(shape, SH.severity), "violation")
         label = shapes.value(shape, RDFS.label) or shapes.value(shape, SH.message) or ""
         rules.append({"rule": _shape_name(shape), "kind": "shape", "severity": severity, "description": str(label)})
