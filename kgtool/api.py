@@ -21,7 +21,7 @@ from .project import Project
 from .queries import NamedQuery
 from .query import adhoc_query, execute, get_query, named_queries, query_graph
 from .recommend import Recommendation, recommend as _recommend
-from .sparql import QueryResult, SelectResult, check_query, with_prefixes
+from .sparql import QueryResult, SelectResult, check_query, node_index, resolve_node, with_prefixes
 from .validate import ValidationReport, rule_catalogue, validate as _validate
 from .vocab import KG, RELATION_NAMES
 
@@ -107,6 +107,11 @@ def recommend(project: ProjectRef = None, *, dims: Iterable[str], as_of: date | 
     kg = _kg(project)
     graph = query_graph(kg)
     queries = named_queries(kg)
+    index = node_index(graph.graph)
+    dimensions = {i: iri for i, iri in index.items() if i.startswith("org-dim.")}
+    # A profile is made of dimensions: a short id that also names a pattern (hybrid-cdp) means the dimension.
+    dims = [ref if "://" in ref or ref in index else
+            str(dimensions.get(ref) or resolve_node(ref, graph.graph, index=dimensions)) for ref in dims]
 
     def run_query(name: str, params: dict[str, list[str]]) -> SelectResult:
         result = execute(graph, queries[name], params, today=as_of)
