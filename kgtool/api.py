@@ -19,9 +19,10 @@ from .errors import InputFileError
 from .load import KnowledgeGraph, load, node_class_counts
 from .project import Project
 from .queries import NamedQuery
-from .query import adhoc_query, execute, get_query, named_queries, query_graph
+from .query import Target, adhoc_query, execute, get_query, named_queries, query_graph
 from .recommend import Recommendation, recommend as _recommend
-from .sparql import QueryResult, SelectResult, check_query, node_index, resolve_node, with_prefixes
+from .sparql import QueryResult, SelectResult, check_query, resolve_node, with_prefixes
+from .stores import PushResult, StoreOptions, push_project, query_endpoint
 from .validate import ValidationReport, rule_catalogue, validate as _validate
 from .vocab import KG, RELATION_NAMES
 
@@ -95,30 +96,39 @@ def list_rules(project: ProjectRef = None) -> list[dict[str, str]]:
 
 
 def query(project: ProjectRef = None, *, name: str | None = None, text: str | None = None, origin: str = "(ad hoc)",
-          params: Mapping[str, list[str]] | None = None, today: date | None = None) -> QueryResult:
-    """Run a named query (``name``) or an ad-hoc one (``text``) with raw ``params`` (validated and bound)."""
+          params: Mapping[str, list[str]] | None = None, today: date | None = None,
+          endpoint: Target | None = None, store: StoreOptions | None = None) -> QueryResult:
+    """Run a named query (``name``) or an ad-hoc one (``text``) with raw ``params`` (validated and bound),
+    on the embedded graph or on ``endpoint`` (a :class:`kgtool.stores.Endpoint`)."""
     kg = _kg(project)
     named = get_query(kg, name) if name is not None else adhoc_query(text or "", origin=origin)
-    return execute(query_graph(kg), named, params or {}, today=today)
+    endpoint = endpoint or (query_endpoint(kg.project, store) if store else None)
+    return execute(endpoint or query_graph(kg), named, params or {}, today=today)
 
 
-def recommend(project: ProjectRef = None, *, dims: Iterable[str], as_of: date | None = None) -> Recommendation:
-    """Verdicts with explanations for the profile made of ``dims``."""
+def recommend(project: ProjectRef = None, *, dims: Iterable[str], as_of: date | None = None,
+              endpoint: Target | None = None, store: StoreOptions | None = None) -> Recommendation:
+    """Verdicts with explanations for the profile made of ``dims``, embedded or on ``endpoint``."""
     kg = _kg(project)
-    graph = query_graph(kg)
+    endpoint = endpoint or (query_endpoint(kg.project, store) if store else None)
+    target = endpoint or query_graph(kg)
     queries = named_queries(kg)
-    index = node_index(graph.graph)
-    dimensions = {i: iri for i, iri in index.items() if i.startswith("org-dim.")}
+    index = target.node_index()
+    dimensions = index.only("org-dim.")
     # A profile is made of dimensions: a short id that also names a pattern (hybrid-cdp) means the dimension.
-    dims = [ref if "://" in ref or ref in index else
-            str(dimensions.get(ref) or resolve_node(ref, graph.graph, index=dimensions)) for ref in dims]
+    dims = [ref if "://" in ref or ref in index.ids else str(resolve_node(ref, dimensions)) for ref in dims]
 
     def run_query(name: str, params: dict[str, list[str]]) -> SelectResult:
-        result = execute(graph, queries[name], params, today=as_of)
+        result = execute(target, queries[name], params, today=as_of)
         assert isinstance(result, SelectResult)
         return result
 
     return _recommend(run_query, dims, as_of=as_of)
+
+
+def push(project: ProjectRef = None, *, store: StoreOptions, with_inferred: bool = False) -> PushResult:
+    """Upload the project's graph to a triple store (Graph Store Protocol) and verify it."""
+    return push_project(_kg(project), store, with_inferred=with_inferred)
 
 
 def read_text(path: str) -> str:
@@ -132,4 +142,4 @@ def read_text(path: str) -> str:
         raise InputFileError(path, "not valid UTF-8") from None
 
 
-__all__ = ["Info", "info", "validate", "check", "list_queries", "list_rules", "query", "recommend", "read_text"]
+__all__ = ["Info", "info", "push", "validate", "check", "list_queries", "list_rules", "query", "recommend", "read_text"]

@@ -12,10 +12,11 @@ import click
 
 from . import api
 from .errors import EXIT_CANNOT_RUN, EXIT_FINDINGS, KgtoolError
-from .render import (Format, format_for, render_info, render_queries, render_query_result, render_recommendation,
-                     render_rules, write_output)
+from .render import (Format, format_for, render_info, render_push, render_queries, render_query_result,
+                     render_recommendation, render_rules, write_output)
 from .report import render_report, summary_line
 from .sparql import AskResult
+from .stores import StoreOptions
 
 QUERY_FORMATS = (Format.TABLE, Format.CSV, Format.TSV, Format.JSON, Format.MARKDOWN, Format.TURTLE)
 REPORT_FORMATS = (Format.TEXT, Format.JSON, Format.JUNIT, Format.SARIF, Format.GITHUB, Format.TURTLE)
@@ -46,6 +47,26 @@ class KgtoolGroup(click.Group):
                 traceback.print_exc()
             click.echo(f"internal error: {exc.__class__.__name__}: {exc} (run with --traceback and report it)", err=True)
             ctx.exit(EXIT_CANNOT_RUN)
+
+
+def store_options(command):
+    """The options every command that can talk to a triple store shares."""
+    options = [
+        click.option("--store", "store", metavar="NAME", help="A store named in [tool.kgtool.stores.NAME] (pyproject.toml)."),
+        click.option("--endpoint", metavar="URL", help="A SPARQL endpoint URL (for push: the Graph Store Protocol URL)."),
+        click.option("--graph", metavar="IRI", help="The named graph in the store (default: <base>graph)."),
+        click.option("--user", metavar="USER", help="User name for the store."),
+        click.option("--password-env", metavar="VAR", help="Environment variable that holds the password."),
+        click.option("--auth", type=click.Choice(["basic", "digest"]), default=None, help="HTTP auth scheme (default basic)."),
+        click.option("--timeout", type=click.FloatRange(min=0.1), default=None, help="Seconds to wait for the store (default 30)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _store(kw: dict) -> "StoreOptions":
+    return StoreOptions(**{k: kw.pop(k) for k in ("store", "endpoint", "graph", "user", "password_env", "auth", "timeout")})
 
 
 def _as_of(value: str | None) -> date | None:
@@ -151,8 +172,9 @@ def list_queries(ctx, fmt) -> None:
 @click.option("--format", "fmt", type=click.Choice([f.value for f in QUERY_FORMATS]), default=None,
               help="Output format (default: a table, or from -o's extension).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the result to a file.")
+@store_options
 @click.pass_context
-def query(ctx, name, params, query_file, fmt, output) -> None:
+def query(ctx, name, params, query_file, fmt, output, **store) -> None:
     """Run a named query (NAME) or an ad-hoc one (--file FILE, or NAME '-' for stdin).
 
     \b
@@ -173,7 +195,8 @@ def query(ctx, name, params, query_file, fmt, output) -> None:
     given: dict[str, list[str]] = {}
     for key, value in params:
         given.setdefault(key, []).append(value)
-    result = api.query(ctx.obj["project"], name=name, text=text, origin=query_file or name, params=given)
+    result = api.query(ctx.obj["project"], name=name, text=text, origin=query_file or name, params=given,
+                       store=_store(store))
     write_output(render_query_result(result, fmt_), output)
     ctx.exit(EXIT_FINDINGS if isinstance(result, AskResult) and not result.value else 0)
 
@@ -186,8 +209,9 @@ def query(ctx, name, params, query_file, fmt, output) -> None:
               help="Output format (default: a table, or from -o's extension).")
 @click.option("--explain/--no-explain", default=True, show_default=True, help="Show the edges behind each verdict.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the result to a file.")
+@store_options
 @click.pass_context
-def recommend(ctx, dims, as_of, fmt, explain, output) -> None:
+def recommend(ctx, dims, as_of, fmt, explain, output, **store) -> None:
     """Which vendors and patterns fit a profile, which are counter-indicated, and why.
 
     \b
@@ -195,5 +219,24 @@ def recommend(ctx, dims, as_of, fmt, explain, output) -> None:
       kgtool recommend --dim engineering-led-cdp --dim dw.snowflake --dim de-staffing.thin
     """
     fmt_ = format_for(fmt, output, default=Format.TABLE, allowed=RECOMMEND_FORMATS)
-    result = api.recommend(ctx.obj["project"], dims=list(dims), as_of=_as_of(as_of))
+    result = api.recommend(ctx.obj["project"], dims=list(dims), as_of=_as_of(as_of), store=_store(store))
     write_output(render_recommendation(result, fmt_, explain=explain), output)
+
+
+@main.command()
+@click.option("--with-inferred", is_flag=True, help="Also push the inferred triples (needed to run every named query there).")
+@store_options
+@click.pass_context
+def push(ctx, with_inferred, **store) -> None:
+    """Upload the graph to a triple store with the SPARQL 1.1 Graph Store Protocol.
+
+    Replaces the named graph (pushing twice leaves one copy), then reads it back and checks the
+    triple count. Exit 3 when the store is unreachable, refuses, or does not answer in time.
+
+    \b
+    Examples:
+      kgtool push --endpoint http://127.0.0.1:7878/store --with-inferred
+      kgtool push --store prod --user dba --password-env STORE_PASSWORD --auth digest
+    """
+    result = api.push(ctx.obj["project"], store=_store(store), with_inferred=with_inferred)
+    click.echo(render_push(result))

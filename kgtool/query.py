@@ -1,11 +1,16 @@
-"""Run named or ad-hoc queries on a project's graph (asserted + ontology + inferred)."""
+"""Run named or ad-hoc queries on a target: the embedded graph (asserted + ontology + inferred) or a
+remote SPARQL endpoint (:class:`kgtool.stores.Endpoint`). Both implement :class:`Target`, so the same
+bound query text and the same recommendation logic run in either place.
+"""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from rdflib import Graph
 
@@ -13,16 +18,33 @@ from .errors import QueryError
 from .infer import infer
 from .load import KnowledgeGraph
 from .queries import NamedQuery, catalog, parse_header
-from .sparql import QueryResult, bind_parameters, bound_text, run, with_prefixes
+from .sparql import NodeIndex, QueryResult, bind_parameters, bound_text, node_index, run, with_prefixes
+
+
+class Target(Protocol):
+    """Where queries run: ``run`` takes complete, bound SPARQL text; ``node_index`` resolves ids."""
+
+    def run(self, text: str, *, name: str | None = None) -> QueryResult: ...
+
+    def node_index(self) -> NodeIndex: ...
 
 
 @dataclass
 class QueryGraph:
-    """The graph queries run on: ontology + data + the inferred graph, built once per load."""
+    """The embedded target: ontology + data + the inferred graph, built once per load."""
 
-    kg: KnowledgeGraph
+    kg: KnowledgeGraph | None
     graph: Graph
-    inferred_from_cache: bool
+    inferred_from_cache: bool = False
+    _index: NodeIndex | None = field(default=None, repr=False)
+
+    def run(self, text: str, *, name: str | None = None) -> QueryResult:
+        return run(self.graph, text, name=name)
+
+    def node_index(self) -> NodeIndex:
+        if self._index is None:
+            self._index = node_index(self.graph)
+        return self._index
 
 
 def query_graph(kg: KnowledgeGraph, *, use_cache: bool = True) -> QueryGraph:
@@ -43,8 +65,6 @@ def named_queries(kg: KnowledgeGraph) -> dict[str, NamedQuery]:
 def get_query(kg: KnowledgeGraph, name: str) -> NamedQuery:
     queries = named_queries(kg)
     if name not in queries:
-        import difflib
-
         close = difflib.get_close_matches(name, list(queries), n=5, cutoff=0.4)
         hint = ("did you mean: " + ", ".join(close)) if close else "run `kgtool queries` to list them"
         raise QueryError(f"no named query {name!r}", hint=hint)
@@ -56,10 +76,16 @@ def adhoc_query(text: str, *, origin: str = "(ad hoc)") -> NamedQuery:
     return parse_header(text, name=origin, path=Path(origin))
 
 
-def execute(target: QueryGraph | Graph, query: NamedQuery, params: Mapping[str, list[str]] | None = None, *,
+def prepared_text(target: Target, query: NamedQuery, params: Mapping[str, list[str]] | None = None, *,
+                  today: date | None = None) -> str:
+    """The complete query text with ``params`` (raw strings) validated and bound."""
+    bindings = bind_parameters(query, params or {}, index=target.node_index, today=today)
+    return bound_text(with_prefixes(query.text), bindings, name=query.name)
+
+
+def execute(target: Target | Graph, query: NamedQuery, params: Mapping[str, list[str]] | None = None, *,
             today: date | None = None) -> QueryResult:
-    """Bind ``params`` (raw strings, validated per the query's header) and run ``query``."""
-    graph = target.graph if isinstance(target, QueryGraph) else target
-    bindings = bind_parameters(query, params or {}, graph=graph, today=today)
-    text = bound_text(with_prefixes(query.text), bindings, name=query.name)
-    return run(graph, text, name=query.name)
+    """Bind ``params`` (raw strings, validated per the query's header) and run ``query`` on ``target``."""
+    if isinstance(target, Graph):
+        target = QueryGraph(kg=None, graph=target)
+    return target.run(prepared_text(target, query, params, today=today), name=query.name)

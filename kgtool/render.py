@@ -257,3 +257,9 @@ def render_recommendation(rec, fmt: Format, *, explain: bool = True) -> str:
                            + (f" [{'; '.join(cond)}]" if cond else "") + f"\n      {s.rationale}"
                            + (f"\n      sources: {ids}" if ids else "") + "\n")
     return "".join(out)
+
+
+def render_push(result) -> str:
+    inferred = " (with inferred triples)" if result.with_inferred else ""
+    return (f"pushed {result.sent} triples{inferred} to {result.store}, graph <{result.graph}>; "
+            f"the store holds {result.stored} ({result.seconds:.2f} s)")

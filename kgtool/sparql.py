@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -119,42 +119,72 @@ def _parse_message(exc: Exception) -> str:
 # Parameters
 # ---------------------------------------------------------------------------------------------------
 
-def node_index(graph: Graph) -> dict[str, URIRef]:
-    """Node ids (dcterms:identifier of typed resources) -> IRI."""
-    index: dict[str, URIRef] = {}
-    for subject, identifier in graph.subject_objects(DCTERMS.identifier):
-        if isinstance(subject, URIRef) and (subject, RDF.type, None) in graph:
-            index[str(identifier)] = subject
-    return index
+@dataclass(frozen=True)
+class NodeIndex:
+    """Node ids (dcterms:identifier of typed resources) -> IRI, and old ids (kg:alias) -> IRIs."""
+
+    ids: dict[str, URIRef]
+    aliases: dict[str, frozenset[URIRef]] = field(default_factory=dict)
+
+    def only(self, prefix: str) -> "NodeIndex":
+        """The nodes whose id starts with ``prefix`` (``org-dim.``)."""
+        return NodeIndex({i: iri for i, iri in self.ids.items() if i.startswith(prefix)},
+                         {a: frozenset(v for v in iris if str(v).split("/")[-1].startswith(prefix))
+                          for a, iris in self.aliases.items()})
 
 
-def resolve_node(ref: str, graph: Graph, *, index: Mapping[str, URIRef] | None = None) -> URIRef:
-    """Resolve a node reference: a full IRI, a full dotted id, or a unique suffix of one.
+NODE_INDEX_QUERY = """SELECT DISTINCT ?node ?id ?alias WHERE {
+  ?node <http://purl.org/dc/terms/identifier> ?id ; a ?type .
+  OPTIONAL { ?node <https://cdp.composablestack.ai/kg/ontology#alias> ?alias }
+}"""
+
+
+def index_from_rows(rows: Iterable[Mapping[str, object]]) -> NodeIndex:
+    ids: dict[str, URIRef] = {}
+    aliases: dict[str, set[URIRef]] = {}
+    for row in rows:
+        node = row.get("node")
+        if not isinstance(node, URIRef):
+            continue
+        ids[str(row["id"])] = node
+        if row.get("alias") is not None:
+            aliases.setdefault(str(row["alias"]), set()).add(node)
+    return NodeIndex(ids, {a: frozenset(v) for a, v in aliases.items()})
+
+
+def node_index(graph: Graph) -> NodeIndex:
+    result = run(graph, NODE_INDEX_QUERY)
+    assert isinstance(result, SelectResult)
+    return index_from_rows(result.rows)
+
+
+def resolve_node(ref: str, index: NodeIndex) -> URIRef:
+    """Resolve a node reference: a full IRI, a full dotted id, a unique suffix of one, or an old id.
 
     ``engineering-led-cdp`` and ``org-dim.operational-profile.engineering-led-cdp`` both resolve;
     a reference that matches nothing, or several nodes, raises :class:`NodeLookupError` with the
     closest ids.
     """
-    index = index if index is not None else node_index(graph)
+    ids = index.ids
     ref = ref.strip()
     if "://" in ref or ref.startswith("urn:"):
         if not _IRI.match(ref):
             raise NodeLookupError(ref, f"{ref!r} is not a valid IRI", [])
         iri = URIRef(ref)
-        if iri in index.values():
+        if iri in ids.values():
             return iri
-        raise NodeLookupError(ref, f"no node has the IRI {ref}", _close(ref.rsplit("/", 1)[-1], index))
-    if ref in index:
-        return index[ref]
-    matches = sorted(i for i in index if i.endswith("." + ref) or i.split(".", 1)[-1] == ref)
+        raise NodeLookupError(ref, f"no node has the IRI {ref}", _close(ref.rsplit("/", 1)[-1], ids))
+    if ref in ids:
+        return ids[ref]
+    matches = sorted(i for i in ids if i.endswith("." + ref) or i.split(".", 1)[-1] == ref)
     if len(matches) == 1:
-        return index[matches[0]]
+        return ids[matches[0]]
     if len(matches) > 1:
         raise NodeLookupError(ref, f"{ref!r} matches several nodes", matches[:10])
-    aliases = sorted({str(s) for s, alias in graph.subject_objects(KG.alias) if str(alias) == ref})
-    if len(aliases) == 1:
-        return URIRef(aliases[0])
-    raise NodeLookupError(ref, f"no node with id {ref!r}", _close(ref, index))
+    aliased = sorted(index.aliases.get(ref, ()), key=str)
+    if len(aliased) == 1:
+        return aliased[0]
+    raise NodeLookupError(ref, f"no node with id {ref!r}", _close(ref, ids))
 
 
 def _close(ref: str, index: Mapping[str, URIRef]) -> list[str]:
@@ -166,12 +196,14 @@ def _close(ref: str, index: Mapping[str, URIRef]) -> list[str]:
     return list(dict.fromkeys(found))[:8]
 
 
-def coerce(param: Parameter, raw: str, *, graph: Graph, index: Mapping[str, URIRef] | None,
-           query: str, today: date | None = None):
-    """Turn one raw string into a validated RDF term for ``param``."""
+def coerce(param: Parameter, raw: str, *, index: Callable[[], NodeIndex] | None, query: str,
+           today: date | None = None):
+    """Turn one raw string into a validated RDF term for ``param`` (``index`` looks nodes up)."""
     kind = param.type
     if kind == "node":
-        return resolve_node(raw, graph, index=index)
+        if index is None:
+            raise QueryError(f"parameter {param.name}: node parameters need a graph to look ids up in", query=query)
+        return resolve_node(raw, index())
     if kind == "date":
         if raw == "today":
             return Literal((today or date.today()).isoformat(), datatype=XSD.date)
@@ -206,12 +238,11 @@ def coerce(param: Parameter, raw: str, *, graph: Graph, index: Mapping[str, URIR
     return Literal(raw)
 
 
-def bind_parameters(query: NamedQuery, given: Mapping[str, list[str]], *, graph: Graph,
+def bind_parameters(query: NamedQuery, given: Mapping[str, list[str]], *, index: Callable[[], NodeIndex] | None,
                     today: date | None = None) -> Bindings:
     """Validate raw ``-p name value`` strings against ``query``'s declared parameters."""
     for name in given:
         query.param(name)
-    index = node_index(graph) if any(p.type == "node" for p in query.params) else None
     bindings = Bindings()
     missing = []
     for param in query.params:
@@ -227,7 +258,7 @@ def bind_parameters(query: NamedQuery, given: Mapping[str, list[str]], *, graph:
             else:
                 bindings.values[param.name] = [None]
             continue
-        bindings.values[param.name] = [coerce(param, raw, graph=graph, index=index, query=query.name, today=today)
+        bindings.values[param.name] = [coerce(param, raw, index=index, query=query.name, today=today)
                                        for raw in raws]
     if missing:
         expected = "; ".join(f"-p {p.name} <{p.type}>" + (f" ({p.description})" if p.description else "")

@@ -213,7 +213,7 @@ def run_checks(kg: KnowledgeGraph, data: Graph, *, as_of: date, stale_days: int,
             elif param.name == "staleDays":
                 bindings.values["staleDays"] = [Literal(stale_days)]
             elif param.default is not None:
-                bindings.values[param.name] = [coerce(param, param.default, graph=data, index=None, query=name)]
+                bindings.values[param.name] = [coerce(param, param.default, index=None, query=name)]
             else:
                 raise ShapesError(f"{query.path}: check parameter {param.name} needs a default")
         try:

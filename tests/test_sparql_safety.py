@@ -56,7 +56,7 @@ def test_injection_attempts_are_bound_as_one_harmless_value(qgraph, tag_query, e
 def test_bound_text_contains_the_value_only_as_an_escaped_literal(qgraph, tag_query):
     from kgtool.sparql import bind_parameters
 
-    bindings = bind_parameters(tag_query, {"tag": ['> } UNION { ?s ?p ?o } #']}, graph=qgraph.graph)
+    bindings = bind_parameters(tag_query, {"tag": ['> } UNION { ?s ?p ?o } #']}, index=qgraph.node_index)
     text = bound_text(tag_query.text, bindings)
     assert 'VALUES (?asOf ?limit ?tag) {' in text
     assert '"> } UNION { ?s ?p ?o } #"' in text
@@ -79,7 +79,7 @@ def test_node_parameter_rejects_a_crafted_iri(qgraph):
     from kgtool.sparql import resolve_node
 
     with pytest.raises(kgtool.NodeLookupError):
-        resolve_node("http://x/> } UNION { ?s ?p ?o } #", qgraph.graph)
+        resolve_node("http://x/> } UNION { ?s ?p ?o } #", qgraph.node_index())
 
 
 @pytest.mark.parametrize("text", [
