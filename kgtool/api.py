@@ -97,21 +97,22 @@ def list_rules(project: ProjectRef = None) -> list[dict[str, str]]:
 
 def query(project: ProjectRef = None, *, name: str | None = None, text: str | None = None, origin: str = "(ad hoc)",
           params: Mapping[str, list[str]] | None = None, today: date | None = None,
-          endpoint: Target | None = None, store: StoreOptions | None = None) -> QueryResult:
+          endpoint: Target | None = None, store: StoreOptions | None = None, engine: str = "rdflib") -> QueryResult:
     """Run a named query (``name``) or an ad-hoc one (``text``) with raw ``params`` (validated and bound),
     on the embedded graph or on ``endpoint`` (a :class:`kgtool.stores.Endpoint`)."""
     kg = _kg(project)
     named = get_query(kg, name) if name is not None else adhoc_query(text or "", origin=origin)
     endpoint = endpoint or (query_endpoint(kg.project, store) if store else None)
-    return execute(endpoint or query_graph(kg), named, params or {}, today=today)
+    return execute(endpoint or query_graph(kg, engine=engine), named, params or {}, today=today)
 
 
 def recommend(project: ProjectRef = None, *, dims: Iterable[str], as_of: date | None = None,
-              endpoint: Target | None = None, store: StoreOptions | None = None) -> Recommendation:
+              endpoint: Target | None = None, store: StoreOptions | None = None,
+              engine: str = "rdflib") -> Recommendation:
     """Verdicts with explanations for the profile made of ``dims``, embedded or on ``endpoint``."""
     kg = _kg(project)
     endpoint = endpoint or (query_endpoint(kg.project, store) if store else None)
-    target = endpoint or query_graph(kg)
+    target = endpoint or query_graph(kg, engine=engine)
     queries = named_queries(kg)
     index = target.node_index()
     dimensions = index.only("org-dim.")

@@ -82,9 +82,11 @@ def _as_of(value: str | None) -> date | None:
 @click.option("--project", type=click.Path(file_okay=False), default=None,
               help="Project folder (holds ontology/, data/, queries/). Default: found from the working directory upward.")
 @click.option("--traceback", "show_traceback", is_flag=True, help="Show the Python stack on errors.")
+@click.option("--engine", type=click.Choice(["rdflib", "oxigraph"]), default="rdflib", show_default=True,
+              help="Embedded query engine: rdflib (the reference) or pyoxigraph (fast).")
 @click.version_option(package_name="kgtool")
 @click.pass_context
-def main(ctx: click.Context, project: str | None, show_traceback: bool) -> None:
+def main(ctx: click.Context, project: str | None, show_traceback: bool, engine: str) -> None:
     """Load, validate, query and recommend from the CDP knowledge graph.
 
     \b
@@ -94,6 +96,7 @@ def main(ctx: click.Context, project: str | None, show_traceback: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["project"] = project
     ctx.obj["traceback"] = show_traceback
+    ctx.obj["engine"] = engine
 
 
 @main.command()
@@ -196,7 +199,7 @@ def query(ctx, name, params, query_file, fmt, output, **store) -> None:
     for key, value in params:
         given.setdefault(key, []).append(value)
     result = api.query(ctx.obj["project"], name=name, text=text, origin=query_file or name, params=given,
-                       store=_store(store))
+                       store=_store(store), engine=ctx.obj["engine"])
     write_output(render_query_result(result, fmt_), output)
     ctx.exit(EXIT_FINDINGS if isinstance(result, AskResult) and not result.value else 0)
 
@@ -219,7 +222,8 @@ def recommend(ctx, dims, as_of, fmt, explain, output, **store) -> None:
       kgtool recommend --dim engineering-led-cdp --dim dw.snowflake --dim de-staffing.thin
     """
     fmt_ = format_for(fmt, output, default=Format.TABLE, allowed=RECOMMEND_FORMATS)
-    result = api.recommend(ctx.obj["project"], dims=list(dims), as_of=_as_of(as_of), store=_store(store))
+    result = api.recommend(ctx.obj["project"], dims=list(dims), as_of=_as_of(as_of), store=_store(store),
+                           engine=ctx.obj["engine"])
     write_output(render_recommendation(result, fmt_, explain=explain), output)
 
 

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from rdflib import Graph
 
-from .errors import QueryError
+from .errors import QueryError, UsageError
 from .infer import infer
 from .load import KnowledgeGraph
 from .queries import NamedQuery, catalog, parse_header
@@ -47,13 +47,20 @@ class QueryGraph:
         return self._index
 
 
-def query_graph(kg: KnowledgeGraph, *, use_cache: bool = True) -> QueryGraph:
+def query_graph(kg: KnowledgeGraph, *, use_cache: bool = True, engine: str = "rdflib") -> Target:
+    """The embedded target for ``kg``: rdflib (the reference) or pyoxigraph (``engine="oxigraph"``)."""
     inference = infer(kg, use_cache=use_cache)
     merged = Graph()
     for triple in kg.graph("ontology", "data"):
         merged.add(triple)
     for triple in inference.graph:
         merged.add(triple)
+    if engine == "oxigraph":
+        from .engine import OxigraphGraph
+
+        return OxigraphGraph.from_graph(merged)
+    if engine != "rdflib":
+        raise UsageError(f"unknown engine {engine!r}", hint="rdflib or oxigraph")
     return QueryGraph(kg=kg, graph=merged, inferred_from_cache=inference.cached)
 
 
