@@ -49,7 +49,9 @@ class QueryGraph:
 
 def query_graph(kg: KnowledgeGraph, *, use_cache: bool = True, engine: str = "rdflib") -> Target:
     """The embedded target for ``kg``: rdflib (the reference) or pyoxigraph (``engine="oxigraph"``)."""
-    inference = infer(kg, use_cache=use_cache)
+    if engine not in ("rdflib", "oxigraph"):
+        raise UsageError(f"unknown engine {engine!r}", hint="rdflib or oxigraph")
+    inference = infer(kg, use_cache=use_cache, reasoner="owlrl" if engine == "rdflib" else "rules")
     merged = Graph()
     for triple in kg.graph("ontology", "data"):
         merged.add(triple)
@@ -59,8 +61,6 @@ def query_graph(kg: KnowledgeGraph, *, use_cache: bool = True, engine: str = "rd
         from .engine import OxigraphGraph
 
         return OxigraphGraph.from_graph(merged)
-    if engine != "rdflib":
-        raise UsageError(f"unknown engine {engine!r}", hint="rdflib or oxigraph")
     return QueryGraph(kg=kg, graph=merged, inferred_from_cache=inference.cached)
 
 

@@ -83,3 +83,13 @@ def test_matches_owlrl_restricted_to_our_vocabulary(kg):
                 if s in resources and p != OWL.sameAs and ((p == RDF.type and o in classes) or
                                                           (p != RDF.type and p in properties))}
     assert set(kgtool.infer(kg).graph) == expected
+    assert set(infer_module.rules_closure(kg.ontology, kg.data)) == expected  # the fast reasoner, same result
+
+
+def test_fast_reasoner_is_used_by_the_fast_engine_and_cached_apart(make_project, root):
+    project = make_project({"n.ttl": (root / "data" / "vendor" / "vendor.census.ttl").read_text()})
+    kg = kgtool.load(project)
+    slow = kgtool.infer(kg)
+    fast = kgtool.infer(kg, reasoner="rules")
+    assert set(slow.graph) == set(fast.graph)
+    assert slow.cache_file != fast.cache_file
