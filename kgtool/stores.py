@@ -6,7 +6,9 @@
 - :class:`Endpoint` runs the same bound query text as the embedded graph (the :class:`~kgtool.query.Target`
   protocol). Its default graph is the pushed named graph, given as the protocol's ``default-graph-uri``
   parameter, so a store's other graphs (Virtuoso's system triples) never leak into answers. A partial
-  result (Virtuoso's HTTP 206 with ``X-SQL-State``) is an error, not an answer.
+  result is an error, not an answer: HTTP 206, an ``X-SQL-State`` header (Virtuoso's "incomplete
+  results"), or as many rows as an ``X-SPARQL-MaxRows`` header says the store would return at most
+  (Virtuoso 7.2 cuts at ResultSetMaxRows and still answers 200).
 - Credentials come from an environment variable and never appear in messages.
 """
 
@@ -81,22 +83,57 @@ def credentials(user: str | None, password_env: str | None, scheme: str = "basic
     return Credentials(user=user, password=os.environ[password_env], scheme=scheme)
 
 
-def _opener(url: str, creds: Credentials | None) -> urllib.request.OpenerDirector:
-    handlers: list[urllib.request.BaseHandler] = []
-    if creds is not None:
-        manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-        manager.add_password(None, url, creds.user, creds.password)
-        handler_class = urllib.request.HTTPDigestAuthHandler if creds.scheme == "digest" else urllib.request.HTTPBasicAuthHandler
-        handlers.append(handler_class(manager))
+class _PreemptiveDigest(urllib.request.HTTPDigestAuthHandler):
+    """Digest auth that answers later requests with the last challenge, before the server asks.
+
+    Plain urllib sends a request without credentials first; Virtuoso answers that 401 before reading
+    a large body and closes the connection, so a big PUT fails with a broken pipe. After one small
+    authenticated exchange this handler signs every request up front.
+    """
+
+    _challenge: dict[str, str] | None = None
+
+    def retry_http_digest_auth(self, req, auth):  # type: ignore[override]
+        self._challenge = urllib.request.parse_keqv_list(filter(None, urllib.request.parse_http_list(auth.split(" ", 1)[1])))
+        return super().retry_http_digest_auth(req, auth)
+
+    def http_request(self, req):  # type: ignore[override]
+        if self._challenge is not None and not req.has_header("Authorization"):
+            authorization = self.get_authorization(req, self._challenge)
+            if authorization:
+                req.add_unredirected_header("Authorization", f"Digest {authorization}")
+        return req
+
+    https_request = http_request
+
+
+def _opener(url: str, creds: Credentials | None, *, timeout: float) -> urllib.request.OpenerDirector:
     # no proxies: a store on 127.0.0.1 must not be sent through an environment proxy
-    handlers.append(urllib.request.ProxyHandler({}))
-    return urllib.request.build_opener(*handlers)
+    handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
+    if creds is None:
+        return urllib.request.build_opener(*handlers)
+    manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+    manager.add_password(None, url, creds.user, creds.password)
+    if creds.scheme == "basic":
+        return urllib.request.build_opener(urllib.request.HTTPBasicAuthHandler(manager), *handlers)
+    opener = urllib.request.build_opener(_PreemptiveDigest(manager), *handlers)
+    try:  # one small exchange to learn the challenge; its answer (200 or 404) does not matter
+        with opener.open(urllib.request.Request(url, method="GET"), timeout=timeout) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        if exc.code in (401, 403):
+            raise StoreError(f"GET {redact(url)}: the store refused the credentials (HTTP {exc.code})",
+                             hint="check --user and the password in --password-env") from None
+    except (urllib.error.URLError, OSError):
+        pass  # reported by the real request, with retries
+    return opener
 
 
 def _request(method: str, url: str, *, creds: Credentials | None, timeout: float, data: bytes | None = None,
-             headers: dict[str, str] | None = None, retries: int = 3) -> tuple[int, dict[str, str], bytes]:
+             headers: dict[str, str] | None = None, retries: int = 3,
+             opener: urllib.request.OpenerDirector | None = None) -> tuple[int, dict[str, str], bytes]:
     """One HTTP exchange with retries on transient failures; every failure becomes a StoreError."""
-    opener = _opener(url, creds)
+    opener = opener or _opener(url, creds, timeout=timeout)
     delay = 0.25
     deadline = time.monotonic() + timeout
     for attempt in range(retries + 1):
@@ -169,10 +206,11 @@ def push(kg: KnowledgeGraph, *, store_url: str, graph: str | None = None, with_i
     body = ntriples(payload)
     target = _with_graph(store_url, graph)
     started = time.monotonic()
+    opener = _opener(target, creds, timeout=timeout)
     # N-Triples is valid Turtle; text/turtle is the content type every store accepts.
-    _request("PUT", target, creds=creds, timeout=timeout, data=body,
+    _request("PUT", target, creds=creds, timeout=timeout, data=body, opener=opener,
              headers={"Content-Type": "text/turtle; charset=utf-8"})
-    status, headers, content = _request("GET", target, creds=creds, timeout=timeout,
+    status, headers, content = _request("GET", target, creds=creds, timeout=timeout, opener=opener,
                                         headers={"Accept": "application/n-triples, text/turtle;q=0.9"})
     seconds = time.monotonic() - started
     content_type = headers.get("Content-Type", headers.get("content-type", "text/turtle")).split(";")[0].strip()
@@ -236,8 +274,8 @@ class Endpoint:
             client.setCredentials(self.creds.user, self.creds.password)
         kind = client.queryType
         if kind in ("CONSTRUCT", "DESCRIBE"):
-            client.setReturnFormat("n3")
-            client.addCustomHttpHeader("Accept", "application/n-triples, text/turtle;q=0.9")
+            client.setReturnFormat("turtle")
+            client.addCustomHttpHeader("Accept", "text/turtle")
         else:
             client.setReturnFormat("json")
         what = f"query {name!r}" if name else "query"
@@ -272,8 +310,17 @@ class Endpoint:
         if "boolean" in payload:
             return AskResult(value=bool(payload["boolean"]))
         variables = payload.get("head", {}).get("vars", [])
+        if kind == "ASK":  # Virtuoso answers some ASK queries as a one-row table (__ASK_RETVAL 1 or 0)
+            bindings = payload.get("results", {}).get("bindings", [])
+            if variables == ["__ASK_RETVAL"] and len(bindings) == 1:
+                return AskResult(value=str(bindings[0]["__ASK_RETVAL"]["value"]) in ("1", "true"))
+            raise StoreError(f"{what} on {redact(self.url)}: the answer to an ASK query has no boolean")
         rows = [{v: (_term(b[v]) if v in b else None) for v in variables}
                 for b in payload.get("results", {}).get("bindings", [])]
+        cap = headers.get("x-sparql-maxrows")
+        if cap and cap.isdigit() and len(rows) >= int(cap):
+            raise StoreError(f"{what} on {redact(self.url)}: the store cut the result at its row limit ({cap} rows, "
+                             "X-SPARQL-MaxRows)", hint="raise the store's result limit (Virtuoso ResultSetMaxRows)")
         return SelectResult(variables=variables, rows=rows)
 
     def node_index(self) -> NodeIndex:
