@@ -54,11 +54,13 @@ def export(ctx, output, fmt, mode, no_ontology, bundle, bundle_date) -> None:
     Exit codes: 0 written, 2 bad option, 3 a file cannot be read or written.
     """
     if bundle is not None:
-        given = [name for name in ("output", "fmt", "mode", "no_ontology")
+        flags = {"output": "-o", "fmt": "--format", "mode": "--asserted/--with-inferred/--inferred-only",
+                 "no_ontology": "--no-ontology"}
+        given = [flag for name, flag in flags.items()
                  if ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)]
         if given:
-            raise UsageError("--bundle writes every graph in Turtle; it takes no -o, --format or mode option",
-                             hint="drop " + ", ".join("--" + g.replace("_", "-") for g in given))
+            raise UsageError("--bundle writes every graph, in Turtle, to its own file: it takes no " + ", ".join(given),
+                             hint="drop " + " and ".join(given))
         manifest = export_lib.write_bundle(_project(ctx), bundle, date=_date(bundle_date))
         lines = [f"{f.path:<14} {f.triples:>6} triples  <{f.graph}>" for f in manifest.files]
         write_output("\n".join(lines + ["manifest.json  " + f"content hash {manifest.content_hash[:16]}"]) + "\n", None)

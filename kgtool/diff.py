@@ -31,14 +31,14 @@ import re
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from .errors import InputFileError, ProjectNotFoundError, UsageError
+from .errors import KgtoolError, ProjectNotFoundError, UsageError
 from .load import FORMATS, load, parse_bytes, read_file
 from .project import Project, find_project
 from .render import Format
@@ -242,17 +242,23 @@ def load_side(ref: str | Path | Graph, *, project: Project | None) -> Graph:
 # --------------------------------------------------------------------------------------------------
 
 class _Labels:
-    """Ids, titles and URLs of IRIs, from the two sides and, when given, the working project."""
+    """Ids, titles and URLs of IRIs, from the two sides and, for what they lack, the working project."""
 
-    def __init__(self, graphs: Iterable[Graph], base: str) -> None:
-        self.graphs = [g for g in graphs if g is not None]
+    def __init__(self, graphs: Iterable[Graph], base: str, context: Callable[[], Graph | None] | None = None) -> None:
+        self.graphs = list(graphs)
         self.base = base
+        self._context = context
 
     def _first(self, iri: URIRef, predicate: URIRef):
         for graph in self.graphs:
             value = graph.value(iri, predicate)
             if value is not None:
                 return value
+        if self._context is not None:  # loaded once, on the first miss
+            extra, self._context = self._context(), None
+            if extra is not None:
+                self.graphs.append(extra)
+                return extra.value(iri, predicate)
         return None
 
     def ref(self, iri: URIRef) -> Ref:
@@ -495,9 +501,9 @@ def _compare_resources(old: Graph, new: Graph, subjects: Iterable[URIRef], label
 
 
 def compare(old: Graph, new: Graph, *, old_label: str = "old", new_label: str = "new",
-            base: str = DEFAULT_BASE, context: Graph | None = None) -> DiffReport:
-    """Compare two data graphs. ``context`` (the working project's data) only supplies titles."""
-    labels = _Labels([new, old, context], base)
+            base: str = DEFAULT_BASE, context: Callable[[], Graph | None] | None = None) -> DiffReport:
+    """Compare two data graphs. ``context`` returns the working project's data: only titles come from it."""
+    labels = _Labels([new, old], base, context)
     old_nodes, new_nodes = _nodes(old), _nodes(new)
     old_rels, new_rels = _relations(old), _relations(new)
     nodes: list[NodeDiff] = []
@@ -554,19 +560,14 @@ def diff(old: str | Path | Graph, new: str | Path | Graph, *,
                 raise
             project = None
     old_graph, new_graph = load_side(old, project=project), load_side(new, project=project)
-    context = None
-    if project is not None and not all(isinstance(s, str) and _is_project_root(s, project) for s in (old, new)):
+
+    def context() -> Graph | None:
         try:
-            context = load(project).data
-        except Exception:  # titles are a courtesy: a broken working tree must not stop a diff of revisions
-            context = None
+            return load(project).data if project is not None else None
+        except KgtoolError:  # titles are a courtesy: a broken working tree must not stop a diff of revisions
+            return None
     base = project.settings.base if project else DEFAULT_BASE
     return compare(old_graph, new_graph, old_label=_label(old), new_label=_label(new), base=base, context=context)
-
-
-def _is_project_root(ref: str, project: Project) -> bool:
-    path = Path(ref)
-    return path.is_dir() and path.resolve() == project.root
 
 
 def _label(ref) -> str:

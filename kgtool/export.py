@@ -172,9 +172,9 @@ def nt_term(term) -> str:
     return text
 
 
-def ntriples_lines(graph: Graph, name: URIRef | None = None) -> list[str]:
+def ntriples_lines(graph: Graph, name: URIRef | None = None, *, label_prefix: str = "") -> list[str]:
     """Sorted N-Triples (or, with ``name``, N-Quads) lines of ``graph``, each ending in a newline."""
-    graph = canonical_blank_nodes(graph)
+    graph = canonical_blank_nodes(graph, prefix=label_prefix)
     suffix = f" {nt_term(name)} .\n" if name is not None else " .\n"
     return sorted(f"{nt_term(s)} {nt_term(p)} {nt_term(o)}{suffix}" for s, p, o in graph)
 
@@ -243,7 +243,8 @@ def render(parts: list[ExportGraph], fmt: ExportFormat, *, prefixes: dict[str, s
         if fmt == ExportFormat.NTRIPLES:
             return "".join(ntriples_lines(_merge(parts)))
         if fmt == ExportFormat.NQUADS:
-            return "".join(sorted(line for p in parts for line in ntriples_lines(p.graph, p.name)))
+            return "".join(sorted(line for index, p in enumerate(parts, start=1)
+                                  for line in ntriples_lines(p.graph, p.name, label_prefix=f"g{index}")))
         return _JsonLd(prefixes).document(_merge(parts))
     except ValueError as exc:
         raise DataError(None, f"cannot write {fmt.value}: {exc}") from None

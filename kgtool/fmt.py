@@ -40,9 +40,10 @@ from pathlib import Path
 
 from rdflib import BNode, Graph, URIRef
 from rdflib.compare import isomorphic
+from rdflib.namespace import RDF
 
 from .errors import DataError, InputFileError, KgtoolError, RdfSyntaxError, UsageError
-from .load import FORMATS, parse_bytes, project_files, read_file
+from .load import parse_bytes, project_files, read_file
 from .project import Project, find_project
 from .turtle import NODE_TYPES, Section, serialize_sections
 from .vocab import PREFIXES
@@ -178,7 +179,7 @@ def _layout(text: str, display: str) -> _Layout:
         index += 1
     if index:
         layout.header = [lines[k].rstrip() for k in range(items[0].line - 1, items[index - 1].line)]
-    previous_was_comment = False
+    previous_was_comment, banner_end = False, 0
     for item in items[index:]:
         if isinstance(item, _Comment):
             if previous_was_comment:
@@ -256,8 +257,6 @@ def _section_graphs(layout: _Layout, *, suffix: str, base: str, display: str) ->
 
 def _local_namespace(graph: Graph, directives: list[str]) -> str | None:
     """``<node-iri>#`` for a file that defines one node, else the file's own empty prefix, if any."""
-    from rdflib.namespace import RDF
-
     nodes = {s for t in NODE_TYPES for s in graph.subjects(RDF.type, t) if isinstance(s, URIRef)}
     if len(nodes) == 1:
         return str(next(iter(nodes))) + "#"
@@ -340,7 +339,10 @@ def _write_bytes(handle, data: bytes) -> None:
 def _replace(path: Path, text: str, original: Graph, *, suffix: str, base: str, display: str) -> None:
     """Write ``text`` to a temporary file, check it, then swap it in atomically."""
     target = path.resolve()
-    info = target.stat()
+    try:
+        info = target.stat()
+    except OSError as exc:
+        raise InputFileError(display, f"cannot read: {exc.strerror or exc}") from None
     if not info.st_mode & stat.S_IWUSR or not os.access(target, os.W_OK):
         raise InputFileError(display, "the file is read-only; fmt leaves it untouched",
                              hint="make it writable (chmod u+w) to format it, or run `kgtool fmt --check`")
@@ -406,13 +408,7 @@ def format_files(project: Project | Path | str | None = None, *, check: bool = F
     selected = _select(project, paths)
     for path, role in selected:
         display = project.relative(path)
-        if path.suffix not in FORMATS:
-            continue
         raw = read_file(path, display=display, inside=project.root)
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            _parse(raw, suffix=path.suffix, base=base, display=display)  # raises the located error
         text, original = canonical_text(raw, suffix=path.suffix, role=role, base=base, display=display)
         if text.encode("utf-8") != raw:
             planned.append((path, display, text, original))

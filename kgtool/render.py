@@ -20,7 +20,7 @@ from rdflib.namespace import XSD
 
 from .errors import InputFileError, UsageError
 from .sparql import AskResult, GraphResult, QueryResult, SelectResult
-from .turtle import serialize
+from .turtle import escape_string, serialize
 from .vocab import PREFIXES
 
 
@@ -107,9 +107,19 @@ def sparql_json_term(term) -> dict:
 
 
 def _tsv_term(term) -> str:
+    """A term as the SPARQL TSV results format writes it: one line, tabs and newlines escaped."""
     if term is None:
         return ""
-    return term.n3()
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    text = f'"{escape_string(str(term))}"'
+    if term.language:
+        return f"{text}@{term.language}"
+    if term.datatype is not None and term.datatype != XSD.string:
+        return f"{text}^^<{term.datatype}>"
+    return text
 
 
 def table(headers: list[str], rows: list[list[str]], *, width: int | None = None) -> str:
@@ -140,6 +150,12 @@ def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def render_query_result(result: QueryResult, fmt: Format) -> str:
+    if isinstance(result, GraphResult) and fmt not in (Format.TABLE, Format.TURTLE):
+        raise UsageError(f"a CONSTRUCT or DESCRIBE query gives a graph: --format {fmt.value} does not apply",
+                         hint="use --format turtle (the default) or -o FILE.ttl")
+    if isinstance(result, SelectResult) and fmt == Format.TURTLE:
+        raise UsageError("a SELECT query gives a table, not a graph: --format turtle does not apply",
+                         hint="use table, csv, tsv, json or markdown")
     if isinstance(result, AskResult):
         if fmt == Format.JSON:
             return json.dumps({"head": {}, "boolean": result.value}) + "\n"

@@ -246,10 +246,11 @@ def bind_parameters(query: NamedQuery, given: Mapping[str, list[str]], *, index:
     bindings = Bindings()
     missing = []
     for param in query.params:
-        raws = list(given.get(param.name, []))
+        raw_given = given.get(param.name, [])
+        raws = [raw_given] if isinstance(raw_given, str) else list(raw_given)
         if len(raws) > 1 and not param.multi:
             raise QueryError(f"parameter {param.name} takes one value, got {len(raws)}", query=query.name,
-                             parameter=param.name)
+                             parameter=param.name, hint=f"give -p {param.name} once")
         if not raws and param.default is not None:
             raws = [param.default]
         if not raws:
@@ -258,8 +259,8 @@ def bind_parameters(query: NamedQuery, given: Mapping[str, list[str]], *, index:
             else:
                 bindings.values[param.name] = [None]
             continue
-        bindings.values[param.name] = [coerce(param, raw, index=index, query=query.name, today=today)
-                                       for raw in raws]
+        terms = [coerce(param, raw, index=index, query=query.name, today=today) for raw in raws]
+        bindings.values[param.name] = list(dict.fromkeys(terms))  # a repeated value is one value
     if missing:
         expected = "; ".join(f"-p {p.name} <{p.type}>" + (f" ({p.description})" if p.description else "")
                              for p in missing)

@@ -95,15 +95,22 @@ def blank_label(node: BNode) -> str:
     return f"_:{node}"
 
 
-def canonical_blank_nodes(graph: Graph) -> Graph:
-    """``graph`` itself when it has no blank node, else a copy with canonical blank node labels."""
+def canonical_blank_nodes(graph: Graph, *, prefix: str = "") -> Graph:
+    """``graph`` itself when it has no blank node, else a copy with canonical blank node labels.
+
+    ``prefix`` starts every label: a dataset gives each graph its own, since a label names the
+    same blank node in every graph of an N-Quads or TriG document.
+    """
     if not any(isinstance(t, BNode) for triple in graph for t in triple):
         return graph
     from rdflib.compare import to_canonical_graph
 
+    def relabel(term):
+        return BNode(prefix + str(term)) if isinstance(term, BNode) else term
+
     canonical = Graph()
-    for triple in to_canonical_graph(graph):
-        canonical.add(triple)
+    for s, p, o in to_canonical_graph(graph):
+        canonical.add((relabel(s), p, relabel(o)))
     return canonical
 
 
@@ -314,8 +321,9 @@ def serialize_trig(graphs: Sequence[tuple[URIRef, Graph]], *, prefixes: dict[str
     namer = _Namer(prefixes or PREFIXES, None)
     parts: list[str] = []
     try:
-        for name, graph in graphs:
-            blocks = _Blocks(canonical_blank_nodes(graph), namer, blank_nodes=True).render()
+        for index, (name, graph) in enumerate(graphs, start=1):
+            labelled = canonical_blank_nodes(graph, prefix=f"g{index}" if len(graphs) > 1 else "")
+            blocks = _Blocks(labelled, namer, blank_nodes=True).render()
             inner = "\n\n".join(blocks)
             indented = "\n".join(("    " + line) if line else line for line in inner.split("\n"))
             parts.append(f"{namer.iri(name)} {{\n{indented}\n}}" if blocks else f"{namer.iri(name)} {{\n}}")
