@@ -9,10 +9,14 @@ from .project import Project, Settings, find_project
 from .recommend import Recommendation, Signal, Verdict
 from .sparql import AskResult, GraphResult, QueryResult, SelectResult
 from .validate import Finding, ValidationReport
+from .export import write_bundle
+from .fmt import format_files
+from .diff import DiffReport
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DiffReport", "format_files", "write_bundle",
     "AskResult", "DataError", "Finding", "GraphResult", "Inference", "Info", "InputFileError", "KgtoolError",
     "KnowledgeGraph", "LoadedFile", "NodeLookupError", "Project", "ProjectNotFoundError", "QueryError",
     "QueryResult", "RdfSyntaxError", "Recommendation", "SelectResult", "Settings", "ShapesError", "Signal",

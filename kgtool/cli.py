@@ -244,3 +244,9 @@ def push(ctx, with_inferred, **store) -> None:
     """
     result = api.push(ctx.obj["project"], store=_store(store), with_inferred=with_inferred)
     click.echo(render_push(result))
+
+
+from .cli_export import COMMANDS as _EXPORT_COMMANDS  # noqa: E402  (export, fmt, diff)
+
+for _command in _EXPORT_COMMANDS:
+    main.add_command(_command)

@@ -200,8 +200,10 @@ def _is_revision(root: Path, rev: str) -> str | None:
 
 
 def _load_revision(root: Path, rev: str, commit: str, *, base: str) -> Graph:
+    # Run from the repository's top: inside a sub-folder, git archive would also filter by that folder.
+    top = Path(_git(root, "rev-parse", "--show-toplevel").stdout.decode().strip() or root)
     prefix = _git(root, "rev-parse", "--show-prefix").stdout.decode().strip()
-    proc = _git(root, "archive", "--format=tar", f"{commit}:{prefix}data")
+    proc = _git(top, "archive", "--format=tar", f"{commit}:{prefix}data")
     if proc.returncode != 0:
         raise UsageError(f"revision {rev!r} has no data/ folder for this project",
                          hint=proc.stderr.decode(errors="replace").strip() or None)

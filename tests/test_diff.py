@@ -154,6 +154,21 @@ def test_git_revisions_give_the_same_report_as_the_folders(repo, report, cli_gro
 
 
 @pytest.mark.skipif(not git_available, reason="git not installed")
+def test_a_project_in_a_sub_folder_of_the_repository(make_project, report, tmp_path):
+    outer = tmp_path / "outer"
+    project = outer / "kg"
+    shutil.copytree(make_project(), project)
+    shutil.rmtree(project / "data")
+    shutil.copytree(FIXTURE / "old" / "data", project / "data")
+    git(outer, "init", "-q")
+    git(outer, "add", "-A")
+    git(outer, "commit", "-q", "-m", "old")
+    shutil.rmtree(project / "data")
+    shutil.copytree(FIXTURE / "new" / "data", project / "data")
+    assert diff("HEAD", project, project=project).summary == report.summary
+
+
+@pytest.mark.skipif(not git_available, reason="git not installed")
 def test_renaming_a_file_reports_nothing(repo, cli_group):
     git(repo, "mv", "data/vendor/renamed/vendor-one.ttl", "data/vendor-one-moved-again.ttl")
     git(repo, "mv", "data/sources.ttl", "data/registry.ttl")
@@ -192,3 +207,19 @@ def test_errors_name_the_side(cli_group, make_project, root):
     project = make_project({"broken.ttl": "<a> <b> .\n"})
     with pytest.raises(RdfSyntaxError, match=r"broken.ttl:1:"):
         diff(project, FIXTURE / "new")
+
+
+def test_resources_outside_nodes_relations_and_sources_are_reported_by_iri():
+    from rdflib import Graph, Literal, URIRef
+    from rdflib.namespace import RDFS
+
+    from kgtool.diff import compare
+
+    thing = URIRef("https://cdp.composablestack.ai/kg/misc/thing")
+    old, new = Graph(), Graph()
+    old.add((thing, RDFS.label, Literal("before")))
+    new.add((thing, RDFS.label, Literal("after")))
+    report = compare(old, new)
+    assert [(o.change, o.ref.id) for o in report.other] == [("changed", "misc/thing")]
+    assert (report.other[0].fields[0].name, report.other[0].fields[0].new) == ("rdfs:label", "after")
+    assert report.nodes == () and report.changed
