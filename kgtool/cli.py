@@ -247,6 +247,7 @@ def push(ctx, with_inferred, **store) -> None:
 
 
 from .cli_export import COMMANDS as _EXPORT_COMMANDS  # noqa: E402  (export, fmt, diff)
+from .cli_pages import COMMANDS as _PAGES_COMMANDS  # noqa: E402  (import-pages)
 
-for _command in _EXPORT_COMMANDS:
+for _command in (*_EXPORT_COMMANDS, *_PAGES_COMMANDS):
     main.add_command(_command)

@@ -11,7 +11,9 @@ from .cli import main
 
 
 def _help(command: click.Command, name: str) -> str:
-    ctx = click.Context(command, info_name=name, terminal_width=100, max_content_width=100)
+    # The same help option names as a real invocation (click caches a command's help option on first use).
+    ctx = click.Context(command, info_name=name, terminal_width=100, max_content_width=100,
+                        help_option_names=["-h", "--help"])
     return command.get_help(ctx)
 
 
