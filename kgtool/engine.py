@@ -13,38 +13,11 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
-from .sparql import (AskResult, GraphResult, NODE_INDEX_QUERY, NodeIndex, QueryResult, SelectResult, index_from_rows,
-                     prepare)
+from .sparql import AskResult, GraphResult, NodeIndex, QueryResult, SelectResult, index_via, prepare
 from .errors import QueryExecutionError
+from .terms import to_ox, to_rdflib
 
 ENGINES = ("rdflib", "oxigraph")
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-def to_ox(term):
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if term.language:
-        return ox.Literal(str(term), language=term.language)
-    if term.datatype is not None:
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-    return ox.Literal(str(term))
-
-
-def to_rdflib(term):
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == _XSD_STRING:
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(f"unsupported term {term!r}")
 
 
 @dataclass
@@ -81,7 +54,5 @@ class OxigraphGraph:
 
     def node_index(self) -> NodeIndex:
         if self._index is None:
-            result = self.run(NODE_INDEX_QUERY, name="node-index")
-            assert isinstance(result, SelectResult)
-            self._index = index_from_rows(result.rows)
+            self._index = index_via(self.run)
         return self._index

@@ -163,7 +163,9 @@ def infer(kg: KnowledgeGraph, *, use_cache: bool = True, reasoner: str = "owlrl"
 def _write_cache(graph: Graph, cache_file: Path) -> None:
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        lines = sorted(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in graph)
+        from .export import ntriples_lines
+
+        lines = ntriples_lines(graph)
         fd, tmp = tempfile.mkstemp(dir=cache_file.parent, prefix=".inferred-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.writelines(lines)

@@ -20,12 +20,12 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from .errors import InputFileError, RdfSyntaxError
+from .terms import to_rdflib
 from .project import Project, find_project
 from .vocab import KG, PREFIXES
 
 FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
 GRAPH_PREFIX = "urn:kgtool:file:"
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 @dataclass(frozen=True)
@@ -100,20 +100,6 @@ class KnowledgeGraph:
         return path, self._subject_lines.get(path, {}).get(str(subject))
 
 
-def _to_rdflib(term):
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == _XSD_STRING:  # rdflib writes plain strings without a datatype
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(f"unsupported term {term!r}")
-
-
 def read_file(path: Path, *, display: str, inside: Path | None = None) -> bytes:
     """Read a regular file; with ``inside``, refuse one that resolves outside that folder."""
     try:
@@ -153,7 +139,7 @@ def parse_bytes(content: bytes, *, suffix: str, base: str, display: str) -> Iter
         detail = re.sub(r"^Parser error [^:]*: ", "", exc.msg or str(exc))
         raise RdfSyntaxError(shown, exc.lineno or 1, exc.offset or 1, detail) from None
     for quad in quads:
-        yield (_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object))
+        yield (to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object))
 
 
 _PREFIX_LINE = re.compile(r"^@prefix\s+([A-Za-z0-9_.\-]*):\s*<([^>]*)>\s*\.", re.M)

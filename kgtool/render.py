@@ -20,7 +20,7 @@ from rdflib.namespace import XSD
 
 from .errors import InputFileError, UsageError
 from .sparql import AskResult, GraphResult, QueryResult, SelectResult
-from .turtle import escape_string, serialize
+from .turtle import serialize
 from .vocab import PREFIXES
 
 
@@ -107,19 +107,10 @@ def sparql_json_term(term) -> dict:
 
 
 def _tsv_term(term) -> str:
-    """A term as the SPARQL TSV results format writes it: one line, tabs and newlines escaped."""
-    if term is None:
-        return ""
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    text = f'"{escape_string(str(term))}"'
-    if term.language:
-        return f"{text}@{term.language}"
-    if term.datatype is not None and term.datatype != XSD.string:
-        return f"{text}^^<{term.datatype}>"
-    return text
+    """A term as the SPARQL TSV results format writes it: its N-Triples form, on one line."""
+    from .export import nt_term
+
+    return "" if term is None else nt_term(term)
 
 
 def table(headers: list[str], rows: list[list[str]], *, width: int | None = None) -> str:

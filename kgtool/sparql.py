@@ -152,10 +152,15 @@ def index_from_rows(rows: Iterable[Mapping[str, object]]) -> NodeIndex:
     return NodeIndex(ids, {a: frozenset(v) for a, v in aliases.items()})
 
 
-def node_index(graph: Graph) -> NodeIndex:
-    result = run(graph, NODE_INDEX_QUERY)
+def index_via(run_query: Callable[..., "QueryResult"]) -> NodeIndex:
+    """The node index of any target, from its ``run(text, name=...)``."""
+    result = run_query(NODE_INDEX_QUERY, name="node-index")
     assert isinstance(result, SelectResult)
     return index_from_rows(result.rows)
+
+
+def node_index(graph: Graph) -> NodeIndex:
+    return index_via(lambda text, name=None: run(graph, text, name=name))
 
 
 def resolve_node(ref: str, index: NodeIndex) -> URIRef:

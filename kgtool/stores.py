@@ -29,8 +29,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from .errors import KgtoolError, UsageError
 from .load import KnowledgeGraph
 from .project import Project
-from .sparql import (AskResult, GraphResult, NODE_INDEX_QUERY, NodeIndex, QueryResult, SelectResult, index_from_rows,
-                     prepare)
+from .sparql import AskResult, GraphResult, NodeIndex, QueryResult, SelectResult, index_via, prepare
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 TRANSIENT_HTTP = {429, 502, 503, 504}
@@ -176,8 +175,10 @@ def _with_graph(url: str, graph: str) -> str:
 
 
 def ntriples(graph: Graph) -> bytes:
-    """Sorted N-Triples: the same graph always gives the same bytes."""
-    return "".join(sorted(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in graph)).encode("utf-8")
+    """Sorted N-Triples (kgtool's own writer, which refuses terms it cannot write faithfully)."""
+    from .export import ntriples_lines
+
+    return "".join(ntriples_lines(graph)).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -325,9 +326,7 @@ class Endpoint:
 
     def node_index(self) -> NodeIndex:
         if self._index is None:
-            result = self.run(NODE_INDEX_QUERY, name="node-index")
-            assert isinstance(result, SelectResult)
-            self._index = index_from_rows(result.rows)
+            self._index = index_via(self.run)
         return self._index
 
 

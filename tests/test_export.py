@@ -22,7 +22,7 @@ from kgtool.cli import KgtoolGroup, main
 from kgtool.cli_export import COMMANDS
 from kgtool.export import (ExportFormat, ExportGraph, ExportMode, export, export_graphs, graph_name, render,
                            write_bundle)
-from kgtool.load import _to_rdflib
+from kgtool.terms import to_rdflib as _to_rdflib
 from support.jena import jena_available, riot_validate
 
 OX_FORMATS = {ExportFormat.TURTLE: ox.RdfFormat.TURTLE, ExportFormat.NTRIPLES: ox.RdfFormat.N_TRIPLES,
