@@ -248,6 +248,7 @@ def push(ctx, with_inferred, **store) -> None:
 
 from .cli_export import COMMANDS as _EXPORT_COMMANDS  # noqa: E402  (export, fmt, diff)
 from .cli_pages import COMMANDS as _PAGES_COMMANDS  # noqa: E402  (import-pages)
+from .cli_serve import COMMANDS as _SERVE_COMMANDS  # noqa: E402  (serve, site)
 
-for _command in (*_EXPORT_COMMANDS, *_PAGES_COMMANDS):
+for _command in (*_EXPORT_COMMANDS, *_PAGES_COMMANDS, *_SERVE_COMMANDS):
     main.add_command(_command)

@@ -22,9 +22,6 @@ workers in the meantime. A result with more than ``row_cap`` rows (or triples) i
 from __future__ import annotations
 
 import atexit
-import csv
-import io
-import json
 import os
 import queue
 import subprocess
@@ -47,13 +44,16 @@ from starlette.routing import Route
 from . import api
 from .errors import KgtoolError, QueryError, QueryExecutionError, UsageError
 from .load import KnowledgeGraph, load
-from .query import Target, execute, named_queries, query_graph
-from .render import Format, render_graph, render_query_result, sparql_json_term
+from .query import Target, named_queries, prepared_text, query_graph
+from .render import Format, render_graph, render_query_result
 from .site import Pages, filter_nodes, safe_url
 from .sparql import AskResult, GraphResult, NodeIndex, QueryResult, SelectResult, prepare, with_prefixes
 from .vocab import PREFIXES
 
 MAX_QUERY_BYTES = 100_000
+# rdflib's SPARQL parser (pyparsing) is not known to be thread-safe: requests parse one at a time.
+# Only parsing and binding hold this lock, never the evaluation in a worker.
+PARSE_LOCK = threading.RLock()
 RESULT_TYPES = {  # media type -> format name
     "application/sparql-results+json": "json", "application/json": "json",
     "application/sparql-results+xml": "xml", "application/xml": "xml", "text/xml": "xml",
@@ -247,12 +247,12 @@ class QueryPool:
     def run(self, text: str, *, row_cap: int | None = None, name: str | None = None) -> QueryResult:
         if not self._started:
             self.start()
-        deadline = time.monotonic() + self.timeout
         try:
             worker = self._idle.get(timeout=self.timeout)
         except queue.Empty:
             raise QueryTimeout(f"query {name or '(ad hoc)'}: every query worker stayed busy for {self.timeout:g} s",
                                hint="try again later") from None
+        deadline = time.monotonic() + self.timeout
         try:
             worker.conn.send((text, row_cap))
             ready = worker.conn.poll(max(deadline - time.monotonic(), 0.05))
@@ -314,7 +314,8 @@ class PoolTarget:
     row_cap: int | None = None
 
     def run(self, text: str, *, name: str | None = None) -> QueryResult:
-        prepare(text, name=name)  # the sandbox: no FROM, no SERVICE, no update
+        with PARSE_LOCK:
+            prepare(text, name=name)  # the sandbox: no FROM, no SERVICE, no update
         return self.pool.run(text, row_cap=self.row_cap, name=name)
 
     def node_index(self) -> NodeIndex:
@@ -435,7 +436,7 @@ def create_app(project=None, *, engine: str = "oxigraph", query_timeout: float =
     # threads); requests query the workers. Ids are resolved from the index built now.
     local.node_index()
     trusted = PoolTarget(pool, local)  # named queries, backlinks, recommendations: time limit, no row cap
-    pages = Pages(kg, trusted, today=today)
+    pages = Pages(kg, trusted, today=today, parse_lock=PARSE_LOCK)
     queries = named_queries(kg)
     state: dict[str, object] = {}
     validation_lock = threading.Lock()
@@ -473,12 +474,18 @@ def create_app(project=None, *, engine: str = "oxigraph", query_timeout: float =
         return html("index.html", nodes=nodes, q=q, kind=kind, kinds=[("dimension", "Organization Dimension"),
                     ("vendor", "Vendor"), ("pattern", "Pattern"), ("source", "Source Node")])
 
-    def validation(request: Request) -> Response:
+    def current_validation():
         as_of = today or date.today()
-        with validation_lock:  # computed once per day, in-process (SHACL over the asserted data)
+        # Computed on first use and once per day, in-process (SHACL and the checks, ~3 s on the shipped
+        # graph); the checks parse SPARQL, so this holds the parse lock too.
+        with validation_lock, PARSE_LOCK:
             cached = state.get("validation")
             if cached is None or cached.as_of != as_of:
                 cached = state["validation"] = api.validate(kg, as_of=as_of)
+        return cached
+
+    def validation(request: Request) -> Response:
+        cached = current_validation()
         if "application/json" in _accepted(request)[:1]:
             from .report import render_json
             return Response(render_json(cached, "violation"), media_type="application/json")
@@ -496,7 +503,9 @@ def create_app(project=None, *, engine: str = "oxigraph", query_timeout: float =
         params = {k: v for k, v in params.items() if v}
         wants = _negotiate(request, {"text/html": "html", **RESULT_TYPES, **GRAPH_TYPES}, "html")
         try:
-            result = execute(trusted, named, params, today=today)
+            with PARSE_LOCK:
+                text = prepared_text(trusted, named, params, today=today)
+            result = trusted.run(text, name=named.name)
         except KgtoolError as exc:
             status = _error_status(exc)
             if wants and wants[0] != "html":
@@ -523,7 +532,8 @@ def create_app(project=None, *, engine: str = "oxigraph", query_timeout: float =
         status = 200
         if dims:
             try:
-                rec = api.recommend(kg, dims=dims, as_of=today, endpoint=trusted)
+                with PARSE_LOCK:  # held for the few fast, trusted queries of one recommendation
+                    rec = api.recommend(kg, dims=dims, as_of=today, endpoint=trusted)
             except KgtoolError as exc:
                 status, error, hint = _error_status(exc), exc.message, exc.hint
         if "application/json" in _accepted(request)[:1]:
@@ -568,7 +578,7 @@ def create_app(project=None, *, engine: str = "oxigraph", query_timeout: float =
         from starlette.concurrency import run_in_threadpool
         try:
             full = with_prefixes(text)
-            await run_in_threadpool(prepare, full)
+            await run_in_threadpool(_prepare_locked, full)
             result = await run_in_threadpool(pool.run, full, row_cap=row_cap)
         except KgtoolError as exc:
             return _refuse(str(exc), _error_status(exc))
@@ -599,6 +609,11 @@ def create_app(project=None, *, engine: str = "oxigraph", query_timeout: float =
     app.state.pages = pages
     app.state.kg = kg
     return app
+
+
+def _prepare_locked(text: str) -> None:
+    with PARSE_LOCK:
+        prepare(text)
 
 
 def _refuse(message: str, status: int) -> Response:
@@ -634,8 +649,20 @@ def _dump(target: Target) -> bytes:
 
 def serve(project=None, *, host: str = "127.0.0.1", port: int = 8000, engine: str = "oxigraph",
           query_timeout: float = 5.0, row_cap: int = 10000) -> None:
-    """Run the app with uvicorn (blocking)."""
+    """Run the app with uvicorn (blocking). A port that cannot be bound is a :class:`KgtoolError` (exit 3)."""
+    import socket
+
     import uvicorn
 
+    try:  # fail before loading anything when the address is taken (uvicorn would only log and exit 1)
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise KgtoolError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                          hint="choose another --port, or stop the program that uses it") from None
     app = create_app(project, engine=engine, query_timeout=query_timeout, row_cap=row_cap)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    except SystemExit as exc:
+        if exc.code:
+            raise KgtoolError(f"the server on {host}:{port} stopped with an error (see the log above)") from None

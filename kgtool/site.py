@@ -13,8 +13,9 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,7 +25,7 @@ from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from .errors import InputFileError, NodeLookupError
 from .load import KnowledgeGraph
-from .query import Target, execute, named_queries
+from .query import Target, named_queries, prepared_text
 from .sparql import SelectResult
 from .svg import Neighbourhood, render_svg
 from .turtle import serialize
@@ -121,8 +122,10 @@ def _s(value) -> str | None:
 class Pages:
     """Every node page of one loaded graph, rendered on demand."""
 
-    def __init__(self, kg: KnowledgeGraph, target: Target, *, today: date | None = None) -> None:
+    def __init__(self, kg: KnowledgeGraph, target: Target, *, today: date | None = None,
+                 parse_lock: AbstractContextManager | None = None) -> None:
         self.kg = kg
+        self._parse_lock = parse_lock or nullcontext()
         self.target = target
         self.today = today
         self.stale_days = kg.project.settings.stale_days
@@ -189,7 +192,9 @@ class Pages:
         if self._backlinks_query is None:  # a project without the query: the qualified relations
             return sorted((self._edge(r, self.data.value(r, KG.subject), "incoming")
                            for r in self.data.subjects(KG.object, node)), key=lambda e: (e.type, e.other))
-        result = execute(self.target, self._backlinks_query, {"node": [str(node)]})
+        with self._parse_lock:  # rdflib's SPARQL parser is not known to be thread-safe
+            text = prepared_text(self.target, self._backlinks_query, {"node": [str(node)]})
+        result = self.target.run(text, name="backlinks")
         assert isinstance(result, SelectResult)
         out = []
         for row in result.rows:
@@ -360,5 +365,3 @@ def _kind_choices() -> list[tuple[str, str]]:
     return [kind for kind in KINDS.values()]
 
 
-def review_cutoff(as_of: date, stale_days: int) -> date:
-    return as_of - timedelta(days=stale_days)
