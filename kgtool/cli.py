@@ -252,3 +252,6 @@ from .cli_serve import COMMANDS as _SERVE_COMMANDS  # noqa: E402  (serve, site)
 
 for _command in (*_EXPORT_COMMANDS, *_PAGES_COMMANDS, *_SERVE_COMMANDS):
     main.add_command(_command)
+for _command in main.commands.values():
+    # -h works everywhere, also when a command runs on its own (click caches the help option it first builds)
+    _command.context_settings.setdefault("help_option_names", ["-h", "--help"])
