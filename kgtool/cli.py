@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 findings (validation failed, ASK answered false), 2 usage er
 
 from __future__ import annotations
 
+import sys
 import traceback
 from datetime import date
 
@@ -193,7 +194,7 @@ def query(ctx, name, params, query_file, fmt, output, **store) -> None:
         raise click.UsageError("give a query NAME or --file FILE (see `kgtool queries`)")
     text = None
     if query_file is not None:
-        text = click.get_text_stream("stdin").read() if query_file == "-" else api.read_text(query_file)
+        text = sys.stdin.read() if query_file == "-" else api.read_text(query_file)
     fmt_ = format_for(fmt, output, default=Format.TABLE, allowed=QUERY_FORMATS)
     given: dict[str, list[str]] = {}
     for key, value in params:
