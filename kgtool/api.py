@@ -73,18 +73,18 @@ def info(project: ProjectRef = None) -> Info:
 
 
 def validate(project: ProjectRef = None, *, paths: Iterable[str] | None = None, as_of: date | None = None,
-             stale_days: int | None = None, rules: set[str] | None = None) -> ValidationReport:
+             stale_days: int | None = None, rules: set[str] | None = None, engine: str = "rdflib") -> ValidationReport:
     """Validate a project's graph (or only the data files in ``paths``)."""
     kg = project if isinstance(project, KnowledgeGraph) else load(project, paths=paths)
-    return _validate(kg, as_of=as_of, stale_days=stale_days, rules=rules)
+    return _validate(kg, as_of=as_of, stale_days=stale_days, rules=rules, engine=engine)
 
 
-def check(project: ProjectRef = None, *, as_of: date | None = None) -> ValidationReport:
+def check(project: ProjectRef = None, *, as_of: date | None = None, engine: str = "rdflib") -> ValidationReport:
     """The CI gate: every file loads, every named query parses and passes the sandbox, the graph validates."""
     kg = _kg(project)
     for query in named_queries(kg).values():
         check_query(with_prefixes(query.text), name=query.name)
-    return _validate(kg, as_of=as_of)
+    return _validate(kg, as_of=as_of, engine=engine)
 
 
 def list_queries(project: ProjectRef = None) -> list[NamedQuery]:

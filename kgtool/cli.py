@@ -84,7 +84,8 @@ def _as_of(value: str | None) -> date | None:
               help="Project folder (holds ontology/, data/, queries/). Default: found from the working directory upward.")
 @click.option("--traceback", "show_traceback", is_flag=True, help="Show the Python stack on errors.")
 @click.option("--engine", type=click.Choice(["rdflib", "oxigraph"]), default="rdflib", show_default=True,
-              help="Embedded query engine: rdflib (the reference) or pyoxigraph (fast).")
+              help="Embedded engine: rdflib (the reference: rdflib, owlrl, pySHACL) or oxigraph (fast: pyoxigraph, "
+                   "compiled inference rules, the shacl package).")
 @click.version_option(package_name="kgtool")
 @click.pass_context
 def main(ctx: click.Context, project: str | None, show_traceback: bool, engine: str) -> None:
@@ -127,7 +128,7 @@ def validate(ctx, paths, as_of, stale_days, fail_on, fmt, rules, output) -> None
     """
     fmt_ = format_for(fmt, output, default=Format.TEXT, allowed=REPORT_FORMATS)
     report = api.validate(ctx.obj["project"], paths=paths or None, as_of=_as_of(as_of), stale_days=stale_days,
-                          rules=set(rules) or None)
+                          rules=set(rules) or None, engine=ctx.obj["engine"])
     write_output(render_report(report, fmt_, fail_on, rules=api.list_rules(ctx.obj["project"])
                                if fmt_ == Format.SARIF else None), output)
     if output:
@@ -146,7 +147,7 @@ def check(ctx, as_of, fail_on, fmt) -> None:
     Exits 1 when a finding at or above --fail-on exists, 3 when something cannot run.
     """
     fmt_ = format_for(fmt, None, default=Format.TEXT, allowed=REPORT_FORMATS)
-    report = api.check(ctx.obj["project"], as_of=_as_of(as_of))
+    report = api.check(ctx.obj["project"], as_of=_as_of(as_of), engine=ctx.obj["engine"])
     write_output(render_report(report, fmt_, fail_on), None)
     ctx.exit(0 if report.passes(fail_on) else EXIT_FINDINGS)
 

@@ -192,6 +192,67 @@ def run_shapes(kg: KnowledgeGraph, data: Graph) -> tuple[list[Finding], Graph]:
     return findings, report
 
 
+def run_shapes_fast(kg: KnowledgeGraph, data: Graph) -> tuple[list[Finding], Graph]:
+    """The same shapes through the PyPI ``shacl`` package (a compiled SHACL Core engine, ~20x faster).
+
+    Equal to pySHACL on the shipped graph and on every rule fixture (tested). Shapes that use
+    SHACL-SPARQL fall back to pySHACL, the reference.
+    """
+    shapes = kg.shapes
+    if len(shapes) == 0:
+        return [], Graph()
+    if (None, SH.sparql, None) in shapes:
+        return run_shapes(kg, data)
+    check_shapes(shapes, kg)
+    from .stores import ntriples
+
+    compiled = _compiled_shapes(shapes)
+    report = compiled.validate_text(ntriples(data).decode("utf-8"), "nt")
+    findings = []
+    for result in report.results:
+        focus, path, value = (_from_nt(result.focus_node), _from_nt(result.path), _from_nt(result.value))
+        shape = _from_nt(result.source_shape)
+        rule = _shape_name(shape) if isinstance(shape, URIRef) else str(result.component_iri)
+        severity = _SH_SEVERITY.get(_from_nt(result.severity_iri), "violation")
+        findings.append(_finding(kg, data, rule=rule, severity=severity, focus=focus, path=path, value=value,
+                                 message=result.message or f"fails {rule}", kind="shape"))
+    graph = Graph().parse(data=report.turtle, format="turtle")
+    return findings, graph
+
+
+_COMPILED: dict[str, object] = {}
+
+
+def _compiled_shapes(shapes: Graph):
+    import shacl
+
+    from .stores import ntriples
+
+    text = ntriples(shapes).decode("utf-8")
+    key = hashlib.sha256(text.encode()).hexdigest()
+    if key not in _COMPILED:
+        _COMPILED[key] = shacl.Shapes.from_text(text, "nt")
+    return _COMPILED[key]
+
+
+def _from_nt(text: str | None):
+    """A term from the ``shacl`` package's N-Triples text."""
+    if text is None:
+        return None
+    if text.startswith("<") and text.endswith(">"):
+        return URIRef(text[1:-1])
+    if text.startswith("_:"):
+        return BNode(text[2:])
+    if re.match(r"^[a-z][a-z0-9+.-]*:[^\s\"]*$", text):  # an IRI written bare (severity, component)
+        return URIRef(text)
+    import pyoxigraph as ox
+
+    from .terms import to_rdflib
+
+    quad = next(iter(ox.parse(f"<urn:x> <urn:x> {text} .", format=ox.RdfFormat.N_TRIPLES)))
+    return to_rdflib(quad.object)
+
+
 def checks(kg: KnowledgeGraph) -> dict[str, NamedQuery]:
     found = catalog(kg.project.queries_dir / "checks")
     for name, query in found.items():
@@ -201,7 +262,8 @@ def checks(kg: KnowledgeGraph) -> dict[str, NamedQuery]:
 
 
 def run_checks(kg: KnowledgeGraph, data: Graph, *, as_of: date, stale_days: int,
-               only: set[str] | None = None) -> list[Finding]:
+               only: set[str] | None = None, target=None) -> list[Finding]:
+    """The quality checks over ``data`` (rdflib), or over ``target`` (the fast engine) when given."""
     findings = []
     for name, query in checks(kg).items():
         if only is not None and name not in only:
@@ -217,7 +279,8 @@ def run_checks(kg: KnowledgeGraph, data: Graph, *, as_of: date, stale_days: int,
             else:
                 raise ShapesError(f"{query.path}: check parameter {param.name} needs a default")
         try:
-            result = run(data, bound_text(query.text, bindings, name=name), name=name)
+            text = bound_text(query.text, bindings, name=name)
+            result = target.run(text, name=name) if target is not None else run(data, text, name=name)
         except UsageError as exc:
             raise ShapesError(f"{query.path}: {exc.message}") from None
         if not isinstance(result, SelectResult):
@@ -236,18 +299,30 @@ def run_checks(kg: KnowledgeGraph, data: Graph, *, as_of: date, stale_days: int,
 
 
 def validate(kg: KnowledgeGraph, *, as_of: date | None = None, stale_days: int | None = None,
-             rules: set[str] | None = None) -> ValidationReport:
-    """Validate ``kg``'s asserted data (with the ontology) against the shapes and the checks."""
+             rules: set[str] | None = None, engine: str = "rdflib") -> ValidationReport:
+    """Validate ``kg``'s asserted data (with the ontology) against the shapes and the checks.
+
+    ``engine="rdflib"`` is the reference (pySHACL, checks on rdflib); ``engine="oxigraph"`` runs the
+    same shapes with the ``shacl`` package and the checks on pyoxigraph, with the same findings.
+    """
     as_of = as_of or date.today()
     stale_days = kg.project.settings.stale_days if stale_days is None else stale_days
     data = Graph()
     for triple in kg.graph("ontology", "data"):
         data.add(triple)
     shape_rules = None if rules is None else {r for r in rules if not _is_check(kg, r)}
-    findings, report = run_shapes(kg, data) if shape_rules is None or shape_rules else ([], Graph())
+    if engine not in ("rdflib", "oxigraph"):
+        raise UsageError(f"unknown engine {engine!r}", hint="rdflib or oxigraph")
+    shapes_runner = run_shapes if engine == "rdflib" else run_shapes_fast
+    findings, report = shapes_runner(kg, data) if shape_rules is None or shape_rules else ([], Graph())
     if shape_rules is not None:
         findings = [f for f in findings if f.rule in shape_rules]
-    check_findings = run_checks(kg, data, as_of=as_of, stale_days=stale_days, only=rules)
+    target = None
+    if engine == "oxigraph":
+        from .engine import OxigraphGraph
+
+        target = OxigraphGraph.from_graph(data)
+    check_findings = run_checks(kg, data, as_of=as_of, stale_days=stale_days, only=rules, target=target)
     _add_to_report(report, check_findings)
     findings += check_findings
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.node or f.focus, f.rule, f.path or "", f.value or ""))
