@@ -51,6 +51,7 @@ class KnowledgeGraph:
     files: list[LoadedFile]
     _subject_lines: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
     _merged: dict[tuple[str, ...], Graph] = field(default_factory=dict, repr=False)
+    _defined_in: dict[URIRef, list[LoadedFile]] = field(default_factory=dict, repr=False)
 
     def graph(self, *roles: str) -> Graph:
         """A plain graph that merges the files of the given roles (default: ontology and data)."""
@@ -88,8 +89,7 @@ class KnowledgeGraph:
 
     def files_defining(self, subject: URIRef) -> list[LoadedFile]:
         """The data files in which ``subject`` has a type (where the node is defined)."""
-        return [f for f in self.files if f.role == "data"
-                and (subject, RDF.type, None) in self.dataset.graph(f.graph_name)]
+        return list(self._defined_in.get(subject, []))
 
     def location(self, subject: URIRef) -> tuple[str, int | None] | None:
         """``(path, line)`` of the file that defines ``subject`` and the line its block starts at."""
@@ -207,6 +207,7 @@ def load(project: Project | Path | str | None = None, *, paths: Iterable[Path | 
                 files.append((w, "data"))
     dataset = Dataset()
     loaded: list[LoadedFile] = []
+    defined_in: dict[URIRef, list[LoadedFile]] = {}
     lines: dict[str, dict[str, int]] = {}
     for path, role in files:
         shown = project.relative(path)
@@ -214,14 +215,21 @@ def load(project: Project | Path | str | None = None, *, paths: Iterable[Path | 
         raw = read_file(path, display=shown, inside=project.root if discovered else None)
         graph = dataset.graph(URIRef(GRAPH_PREFIX + shown))
         count = 0
+        typed = []
         for triple in parse_bytes(raw, suffix=path.suffix, base=project.settings.base, display=shown):
             graph.add(triple)
             count += 1
+            if triple[1] == RDF.type:
+                typed.append(triple[0])
         lines[shown] = _subject_lines(raw.decode("utf-8"))
         loaded.append(LoadedFile(path=shown, role=role, triples=count, sha256=hashlib.sha256(raw).hexdigest()))
+        if role == "data":
+            for subject in dict.fromkeys(typed):
+                defined_in.setdefault(subject, []).append(loaded[-1])
     for prefix, namespace in PREFIXES.items():
         dataset.bind(prefix, namespace, override=True, replace=True)
-    return KnowledgeGraph(project=project, dataset=dataset, files=loaded, _subject_lines=lines)
+    return KnowledgeGraph(project=project, dataset=dataset, files=loaded, _subject_lines=lines,
+                          _defined_in=defined_in)
 
 
 def node_class_counts(graph: Graph) -> dict[str, int]:

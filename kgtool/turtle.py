@@ -23,6 +23,7 @@ depends only on the graph, so the output stays the same from run to run.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -73,8 +74,9 @@ def escape_string(value: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=65536)
 def check_iri(value: str) -> str:
-    """``value`` if it can be written between ``<>``; ValueError otherwise."""
+    """``value`` if it can be written between ``<>``; ValueError otherwise (cached: IRIs repeat a lot)."""
     if _IRI_FORBIDDEN.search(value):
         raise ValueError(f"IRI {value!r} contains a character that is not allowed in an IRI")
     if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):

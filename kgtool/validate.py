@@ -204,10 +204,8 @@ def run_shapes_fast(kg: KnowledgeGraph, data: Graph) -> tuple[list[Finding], Gra
     if (None, SH.sparql, None) in shapes:
         return run_shapes(kg, data)
     check_shapes(shapes, kg)
-    from .stores import ntriples
-
     compiled = _compiled_shapes(shapes)
-    report = compiled.validate_text(ntriples(data).decode("utf-8"), "nt")
+    report = compiled.validate_text(_fast_ntriples(data), "nt")
     findings = []
     for result in report.results:
         focus, path, value = (_from_nt(result.focus_node), _from_nt(result.path), _from_nt(result.value))
@@ -223,12 +221,22 @@ def run_shapes_fast(kg: KnowledgeGraph, data: Graph) -> tuple[list[Finding], Gra
 _COMPILED: dict[str, object] = {}
 
 
+def _fast_ntriples(graph: Graph) -> str:
+    """N-Triples through pyoxigraph's writer (order does not matter to a validator)."""
+    import pyoxigraph as ox
+
+    from .terms import to_ox
+
+    triples = (ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in graph)
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+
+
 def _compiled_shapes(shapes: Graph):
     import shacl
 
     from .stores import ntriples
 
-    text = ntriples(shapes).decode("utf-8")
+    text = ntriples(shapes).decode("utf-8")  # sorted: the same shapes give the same cache key
     key = hashlib.sha256(text.encode()).hexdigest()
     if key not in _COMPILED:
         _COMPILED[key] = shacl.Shapes.from_text(text, "nt")
