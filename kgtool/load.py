@@ -44,26 +44,45 @@ class LoadedFile:
 
 @dataclass
 class KnowledgeGraph:
-    """What ``load`` returns: the dataset (one named graph per file) and views over it."""
+    """What ``load`` returns: every file's triples, and views over them (built on first use).
+
+    ``dataset`` has one named graph per file (``urn:kgtool:file:<path>``); ``graph(*roles)`` merges
+    the files of some roles into one plain graph, which is what validation and queries read.
+    """
 
     project: Project
-    dataset: Dataset
     files: list[LoadedFile]
+    _triples: dict[str, list[tuple]] = field(default_factory=dict, repr=False)
     _subject_lines: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
     _merged: dict[tuple[str, ...], Graph] = field(default_factory=dict, repr=False)
     _defined_in: dict[URIRef, list[LoadedFile]] = field(default_factory=dict, repr=False)
+    _dataset: Dataset | None = field(default=None, repr=False)
+
+    @property
+    def dataset(self) -> Dataset:
+        if self._dataset is None:
+            dataset = Dataset()
+            for item in self.files:
+                graph = dataset.graph(item.graph_name)
+                for triple in self._triples[item.path]:
+                    graph.add(triple)
+            _bind(dataset)
+            self._dataset = dataset
+        return self._dataset
 
     def graph(self, *roles: str) -> Graph:
-        """A plain graph that merges the files of the given roles (default: ontology and data)."""
+        """A plain graph that merges the files of the given roles (default: ontology and data).
+
+        Built once per role set and shared: callers must not change it.
+        """
         roles = roles or ("ontology", "data")
         if roles not in self._merged:
             merged = Graph()
             for item in self.files:
                 if item.role in roles:
-                    for triple in self.dataset.graph(item.graph_name):
+                    for triple in self._triples[item.path]:
                         merged.add(triple)
-            for prefix, namespace in self.dataset.namespaces():
-                merged.bind(prefix, namespace, override=True, replace=True)
+            _bind(merged)
             self._merged[roles] = merged
         return self._merged[roles]
 
@@ -205,7 +224,7 @@ def load(project: Project | Path | str | None = None, *, paths: Iterable[Path | 
         for w in wanted:
             if w.is_file() and not any(path.resolve() == w for path, _ in files):
                 files.append((w, "data"))
-    dataset = Dataset()
+    triples: dict[str, list[tuple]] = {}
     loaded: list[LoadedFile] = []
     defined_in: dict[URIRef, list[LoadedFile]] = {}
     lines: dict[str, dict[str, int]] = {}
@@ -213,23 +232,22 @@ def load(project: Project | Path | str | None = None, *, paths: Iterable[Path | 
         shown = project.relative(path)
         discovered = path.absolute().is_relative_to(project.root)
         raw = read_file(path, display=shown, inside=project.root if discovered else None)
-        graph = dataset.graph(URIRef(GRAPH_PREFIX + shown))
-        count = 0
-        typed = []
-        for triple in parse_bytes(raw, suffix=path.suffix, base=project.settings.base, display=shown):
-            graph.add(triple)
-            count += 1
-            if triple[1] == RDF.type:
-                typed.append(triple[0])
+        parsed = list(parse_bytes(raw, suffix=path.suffix, base=project.settings.base, display=shown))
+        triples[shown] = parsed
+        count = len(parsed)
+        typed = [t[0] for t in parsed if t[1] == RDF.type]
         lines[shown] = _subject_lines(raw.decode("utf-8"))
         loaded.append(LoadedFile(path=shown, role=role, triples=count, sha256=hashlib.sha256(raw).hexdigest()))
         if role == "data":
             for subject in dict.fromkeys(typed):
                 defined_in.setdefault(subject, []).append(loaded[-1])
-    for prefix, namespace in PREFIXES.items():
-        dataset.bind(prefix, namespace, override=True, replace=True)
-    return KnowledgeGraph(project=project, dataset=dataset, files=loaded, _subject_lines=lines,
+    return KnowledgeGraph(project=project, files=loaded, _triples=triples, _subject_lines=lines,
                           _defined_in=defined_in)
+
+
+def _bind(graph: Graph) -> None:
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)
 
 
 def node_class_counts(graph: Graph) -> dict[str, int]:

@@ -315,9 +315,7 @@ def validate(kg: KnowledgeGraph, *, as_of: date | None = None, stale_days: int |
     """
     as_of = as_of or date.today()
     stale_days = kg.project.settings.stale_days if stale_days is None else stale_days
-    data = Graph()
-    for triple in kg.graph("ontology", "data"):
-        data.add(triple)
+    data = kg.graph("ontology", "data")  # shared and read-only: pySHACL does not change it (inplace=False)
     shape_rules = None if rules is None else {r for r in rules if not _is_check(kg, r)}
     if engine not in ("rdflib", "oxigraph"):
         raise UsageError(f"unknown engine {engine!r}", hint="rdflib or oxigraph")
