@@ -57,6 +57,12 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+@pytest.fixture(scope="session")
+def cli_group():
+    """The kgtool command group, every command registered."""
+    return main
+
+
 @pytest.fixture
 def cli() -> Callable[..., object]:
     """Run the CLI in-process: ``cli("validate", "--project", path)`` -> click Result."""

@@ -7,12 +7,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
 
-from kgtool.cli import KgtoolGroup, main
-from kgtool.cli_export import COMMANDS
 from kgtool.diff import DiffReport, NodeDiff, diff, render_diff
 from kgtool.errors import RdfSyntaxError, UsageError
 
@@ -20,11 +17,6 @@ FIXTURE = Path(__file__).resolve().parent / "fixtures" / "diff"
 git_available = shutil.which("git") is not None
 
 
-@pytest.fixture(scope="module")
-def cli_group() -> click.Group:
-    return KgtoolGroup(name="kgtool", params=main.params, callback=main.callback,
-                       commands={**main.commands, **{c.name: c for c in COMMANDS}},
-                       context_settings=main.context_settings)
 
 
 def run(group, *args):

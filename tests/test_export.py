@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 
-import click
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
@@ -18,8 +17,6 @@ from rdflib import BNode, Graph
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 import kgtool
-from kgtool.cli import KgtoolGroup, main
-from kgtool.cli_export import COMMANDS
 from kgtool.export import (ExportFormat, ExportGraph, ExportMode, export, export_graphs, graph_name, render,
                            write_bundle)
 from kgtool.terms import to_rdflib as _to_rdflib
@@ -30,12 +27,6 @@ OX_FORMATS = {ExportFormat.TURTLE: ox.RdfFormat.TURTLE, ExportFormat.NTRIPLES: o
               ExportFormat.JSONLD: ox.RdfFormat.JSON_LD}
 
 
-@pytest.fixture(scope="module")
-def cli_group() -> click.Group:
-    """The kgtool group with these commands, built without touching the real ``main`` (docs tests read it)."""
-    return KgtoolGroup(name="kgtool", params=main.params, callback=main.callback,
-                       commands={**main.commands, **{c.name: c for c in COMMANDS}},
-                       context_settings=main.context_settings)
 
 
 @pytest.fixture(scope="module")

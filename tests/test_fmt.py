@@ -7,13 +7,10 @@ import os
 import stat
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
 from rdflib import Graph, Literal, URIRef
 
-from kgtool.cli import KgtoolGroup, main
-from kgtool.cli_export import COMMANDS
 from kgtool.errors import DataError, InputFileError, RdfSyntaxError
 from kgtool.fmt import canonical_text, format_files, same_graph
 from kgtool.load import parse_bytes
@@ -70,11 +67,6 @@ kg:zeta rdfs:comment "moved up to its first section"@en .
 """
 
 
-@pytest.fixture(scope="module")
-def cli_group() -> click.Group:
-    return KgtoolGroup(name="kgtool", params=main.params, callback=main.callback,
-                       commands={**main.commands, **{c.name: c for c in COMMANDS}},
-                       context_settings=main.context_settings)
 
 
 def run(group, *args):
