@@ -453,6 +453,12 @@ class Bench:
         return path, manifest
 
     def run_size(self, size: str, engines: list[str]) -> None:
+        self._run_size(size, engines)
+        measured = self.results["sizes"][size].get("measured", {})
+        measured.update({"finished": now(), "loadavg_end": [round(x, 2) for x in os.getloadavg()]})
+        self.save()
+
+    def _run_size(self, size: str, engines: list[str]) -> None:
         nodes = generate.parse_size(size)
         path, manifest = self.project(size, nodes)
         ids = manifest["ids"]
@@ -460,7 +466,9 @@ class Bench:
         info.update({"nodes": nodes, "project": str(path), "node_counts": manifest["nodes"],
                      "relations": manifest["relations"], "sources": manifest["sources"],
                      "stale_nodes": manifest["stale_nodes"], "profiles": manifest["profiles"][: self.args.profiles],
-                     "inputs": {"commit": self.results["inputs"].get("commit"), **self.results["inputs"]["sha256"]}})
+                     "inputs": {"commit": self.results["inputs"].get("commit"), **self.results["inputs"]["sha256"]},
+                     "measured": {"started": now(), "command": self.results.get("command"),
+                                  "loadavg_start": [round(x, 2) for x in os.getloadavg()]}})
         base = [self.kgtool, "--project", str(path)]
         cache = path / ".kgtool-cache"
 
@@ -662,6 +670,11 @@ def tables(results: dict, timeout: float) -> str:
         info = results["sizes"][size]
         out.append(f"### {size}: {info.get('nodes')} nodes, {info.get('triples', '?')} triples, "
                    f"{info.get('relations')} relations, {info.get('sources')} sources\n")
+        when = info.get("measured", {})
+        if when:
+            out.append(f"Measured {when.get('started')} to {when.get('finished', '?')} "
+                       f"(load average {when.get('loadavg_start')} to {when.get('loadavg_end', '?')}) by "
+                       f"`{' '.join(when.get('command') or [])}`.\n")
         pinned = results.get("inputs", {})
         if info.get("inputs") and pinned.get("sha256") and any(info["inputs"].get(k) != v
                                                                 for k, v in pinned["sha256"].items()):
