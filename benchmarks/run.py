@@ -485,7 +485,11 @@ class Bench:
             wanted = set(self.args.queries.split(","))
             query_files = [q for q in query_files if q.stem in wanted]
         infer_query = ["query", "alternatives", "-p", "node", ids["vendor"], "--format", "csv"]
+        limits = dict(item.split("=", 1) for item in (self.args.engine_sizes or "").split(";") if "=" in item)
         for engine in engines:
+            if engine in limits and size not in limits[engine].split(","):
+                print(f"[{size:>5}] {engine:<9} not run at this size (--engine-sizes {engine}={limits[engine]})", flush=True)
+                continue
             cmd = base + ENGINES[engine]
             common = dict(size=size, nodes=nodes, engine=engine)
             blocked = None
@@ -883,6 +887,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", default=None, help="comma-separated named queries to run (default all)")
     parser.add_argument("--profiles", type=int, default=10, help="recommend profiles to run (default 10, at most 10)")
     parser.add_argument("--baseline-sizes", default=None, help="sizes to run the plain-stack baseline on (default all)")
+    parser.add_argument("--engine-sizes", default=None,
+                        help="limit an engine to some sizes, e.g. rdflib=1k (the reference engine takes an hour at 10k)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per command, median reported (default 1)")
     parser.add_argument("--mem-limit-gb", type=float, default=12.0,
                         help="address-space limit per process, GB (default 12; 0 for none)")

@@ -9,11 +9,19 @@ from .project import Project, Settings, find_project
 from .recommend import Recommendation, Signal, Verdict
 from .sparql import AskResult, GraphResult, QueryResult, SelectResult
 from .validate import Finding, ValidationReport
-from .export import write_bundle
-from .fmt import format_files
-from .diff import DiffReport
 
 __version__ = "0.1.0"
+
+_LAZY = {"write_bundle": "export", "format_files": "fmt", "DiffReport": "diff"}
+
+
+def __getattr__(name: str):
+    """Import the heavier stages (export, fmt, diff) on first use: a query does not pay for them."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "DiffReport", "format_files", "write_bundle",

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from rdflib import URIRef
 from rdflib.namespace import DCTERMS, RDF
 
 from .errors import InputFileError
-from .load import KnowledgeGraph, load, node_class_counts
+from .load import KnowledgeGraph, load
 from .project import Project
 from .queries import NamedQuery
 from .query import Target, adhoc_query, execute, get_query, named_queries, query_graph
@@ -43,48 +44,80 @@ class Info:
     node_list: list[dict[str, str]] = field(default_factory=list)
 
 
-def _kg(project: ProjectRef) -> KnowledgeGraph:
-    return project if isinstance(project, KnowledgeGraph) else load(project)
+def _kg(project: ProjectRef, *, lazy: bool = False) -> KnowledgeGraph:
+    """``lazy``: read and hash the files but parse them only if the build cache cannot answer."""
+    return project if isinstance(project, KnowledgeGraph) else load(project, lazy=lazy)
 
 
 def info(project: ProjectRef = None) -> Info:
+    """Counts of what the project holds, read from the loader's store (no rdflib graph is built)."""
+    import pyoxigraph as ox
+
     kg = _kg(project)
-    data = kg.data
-    relations = list(data.subjects(RDF.type, KG.Relation))
-    by_type = Counter(RELATION_NAMES.get(data.value(r, KG.relationType), str(data.value(r, KG.relationType)))
-                      for r in relations)
-    by_status = Counter(str(data.value(r, KG.status)).rsplit("#", 1)[-1].lower() for r in relations)
-    nodes = []
+    store = kg.asserted_store()
+    data_graphs = {f.store_graph for f in kg.files if f.role == "data"}
+
+    def nn(term) -> ox.NamedNode:
+        return ox.NamedNode(str(term))
+
+    def data_subjects(cls) -> list[ox.NamedNode]:
+        found = {q.subject for q in store.quads_for_pattern(None, nn(RDF.type), nn(cls), None) if q.graph_name in data_graphs}
+        return sorted(found, key=lambda t: t.value)
+
+    def value(subject, predicate) -> str | None:
+        for quad in store.quads_for_pattern(subject, nn(predicate), None, None):
+            if quad.graph_name in data_graphs:
+                return quad.object.value
+        return None
+
+    relations = data_subjects(KG.Relation)
+    by_type = Counter(RELATION_NAMES.get(URIRef(t), t) if (t := value(r, KG.relationType)) else "None" for r in relations)
+    by_status = Counter(str(value(r, KG.status)).rsplit("#", 1)[-1].lower() for r in relations)
+    nodes, counts = [], {}
     for kind, cls in (("dimension", KG.OrganizationDimension), ("vendor", KG.Vendor), ("pattern", KG.Pattern),
                       ("source node", KG.SourceNode)):
-        for node in data.subjects(RDF.type, cls):
-            nodes.append({"id": str(data.value(node, DCTERMS.identifier) or node), "kind": kind,
-                          "title": str(data.value(node, DCTERMS.title) or "")})
+        members = data_subjects(cls)
+        counts[kind] = len(members)
+        for node in members:
+            nodes.append({"id": value(node, DCTERMS.identifier) or node.value, "kind": kind,
+                          "title": value(node, DCTERMS.title) or ""})
+    triples = store.query("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }",
+                          use_default_graph_as_union=True)
     return Info(
         root=str(kg.project.root),
         files=dict(Counter(f.role for f in kg.files)),
-        triples=len(kg.graph("ontology", "data")),
-        nodes=node_class_counts(data),
+        triples=int(next(iter(triples))["n"].value),
+        nodes=counts,
         relations_by_type=dict(sorted(by_type.items())),
         relations_by_status=dict(sorted(by_status.items())),
-        sources=len(set(data.subjects(RDF.type, KG.Source))),
+        sources=len(data_subjects(KG.Source)),
         node_list=sorted(nodes, key=lambda n: n["id"]),
     )
 
 
 def validate(project: ProjectRef = None, *, paths: Iterable[str] | None = None, as_of: date | None = None,
-             stale_days: int | None = None, rules: set[str] | None = None, engine: str = "rdflib") -> ValidationReport:
+             stale_days: int | None = None, rules: set[str] | None = None, engine: str = "oxigraph") -> ValidationReport:
     """Validate a project's graph (or only the data files in ``paths``)."""
     kg = project if isinstance(project, KnowledgeGraph) else load(project, paths=paths)
     return _validate(kg, as_of=as_of, stale_days=stale_days, rules=rules, engine=engine)
 
 
-def check(project: ProjectRef = None, *, as_of: date | None = None, engine: str = "rdflib") -> ValidationReport:
-    """The CI gate: every file loads, every named query parses and passes the sandbox, the graph validates."""
+def check(project: ProjectRef = None, *, as_of: date | None = None, engine: str = "oxigraph") -> ValidationReport:
+    """The CI gate: every file loads, every named query parses and passes the sandbox, the graph validates,
+    and inference runs (its result is cached, so queries after a CI run start warm)."""
     kg = _kg(project)
     for query in named_queries(kg).values():
         check_query(with_prefixes(query.text), name=query.name)
-    return _validate(kg, as_of=as_of, engine=engine)
+    report = _validate(kg, as_of=as_of, engine=engine)
+    if engine == "oxigraph":
+        from .infer import infer_in_store
+
+        infer_in_store(kg)
+    else:
+        from .infer import infer
+
+        infer(kg)
+    return report
 
 
 def list_queries(project: ProjectRef = None) -> list[NamedQuery]:
@@ -97,10 +130,10 @@ def list_rules(project: ProjectRef = None) -> list[dict[str, str]]:
 
 def query(project: ProjectRef = None, *, name: str | None = None, text: str | None = None, origin: str = "(ad hoc)",
           params: Mapping[str, list[str]] | None = None, today: date | None = None,
-          endpoint: Target | None = None, store: StoreOptions | None = None, engine: str = "rdflib") -> QueryResult:
+          endpoint: Target | None = None, store: StoreOptions | None = None, engine: str = "oxigraph") -> QueryResult:
     """Run a named query (``name``) or an ad-hoc one (``text``) with raw ``params`` (validated and bound),
     on the embedded graph or on ``endpoint`` (a :class:`kgtool.stores.Endpoint`)."""
-    kg = _kg(project)
+    kg = _kg(project, lazy=engine == "oxigraph")
     named = get_query(kg, name) if name is not None else adhoc_query(text or "", origin=origin)
     endpoint = endpoint or (query_endpoint(kg.project, store) if store else None)
     return execute(endpoint or query_graph(kg, engine=engine), named, params or {}, today=today)
@@ -108,9 +141,9 @@ def query(project: ProjectRef = None, *, name: str | None = None, text: str | No
 
 def recommend(project: ProjectRef = None, *, dims: Iterable[str], as_of: date | None = None,
               endpoint: Target | None = None, store: StoreOptions | None = None,
-              engine: str = "rdflib") -> Recommendation:
+              engine: str = "oxigraph") -> Recommendation:
     """Verdicts with explanations for the profile made of ``dims``, embedded or on ``endpoint``."""
-    kg = _kg(project)
+    kg = _kg(project, lazy=engine == "oxigraph")
     endpoint = endpoint or (query_endpoint(kg.project, store) if store else None)
     target = endpoint or query_graph(kg, engine=engine)
     queries = named_queries(kg)

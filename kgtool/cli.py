@@ -83,7 +83,7 @@ def _as_of(value: str | None) -> date | None:
 @click.option("--project", type=click.Path(file_okay=False), default=None,
               help="Project folder (holds ontology/, data/, queries/). Default: found from the working directory upward.")
 @click.option("--traceback", "show_traceback", is_flag=True, help="Show the Python stack on errors.")
-@click.option("--engine", type=click.Choice(["rdflib", "oxigraph"]), default="rdflib", show_default=True,
+@click.option("--engine", type=click.Choice(["rdflib", "oxigraph"]), default="oxigraph", show_default=True,
               help="Embedded engine: rdflib (the reference: rdflib, owlrl, pySHACL) or oxigraph (fast: pyoxigraph, "
                    "compiled inference rules, the shacl package).")
 @click.version_option(package_name="kgtool")

@@ -10,9 +10,7 @@ from datetime import date
 
 import click
 
-from . import diff as diff_lib
 from . import export as export_lib
-from . import fmt as fmt_lib
 from .errors import EXIT_FINDINGS, UsageError
 from .render import Format, format_for, write_output
 
@@ -96,6 +94,8 @@ def fmt(ctx, paths, check) -> None:
     Exit codes: 0 done (or nothing to change), 1 --check found files to change,
                 2 bad path, 3 a file cannot be parsed, formatted or written.
     """
+    from . import fmt as fmt_lib
+
     result = fmt_lib.format_files(_project(ctx), check=check, paths=paths or None)
     if result.changed:
         write_output("\n".join(result.changed) + "\n", None)
@@ -126,6 +126,8 @@ def diff(ctx, old, new, fmt, output, fail_on_change) -> None:
     Exit codes: 0 done, 1 something changed (with --fail-on-change), 2 bad revision, 3 bad file.
     """
     fmt_ = format_for(fmt, output, default=Format.TEXT, allowed=DIFF_FORMATS)
+    from . import diff as diff_lib
+
     report = diff_lib.diff(old, new, project=_project(ctx))
     write_output(diff_lib.render_diff(report, fmt_), output)
     ctx.exit(EXIT_FINDINGS if fail_on_change and report.changed else 0)

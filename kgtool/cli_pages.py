@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import click
 
-from . import pages as pages_lib
 from .errors import EXIT_CANNOT_RUN, EXIT_FINDINGS
 
 
@@ -38,6 +37,8 @@ def import_pages(ctx, pages, out_dir, force) -> None:
     Exit codes: 0 written, 1 some files existed and were left alone (use --force),
                 2 bad option, 3 a page cannot be read or understood (nothing written).
     """
+    from . import pages as pages_lib
+
     try:
         result = pages_lib.import_pages((ctx.obj or {}).get("project"), pages, out_dir=out_dir, force=force)
     except pages_lib.PageError as exc:

@@ -1,21 +1,30 @@
 """The fast embedded engine: the same graph and the same bound query text, run by pyoxigraph.
 
-rdflib stays the reference engine (``--engine rdflib``, the default); ``--engine oxigraph`` loads the
-query graph (ontology + data + inferred) into an in-memory pyoxigraph store. Results come back as the
-same typed results with rdflib terms, so rendering and the recommendation rules do not change.
-Queries pass the same sandbox first: pyoxigraph would follow SERVICE, kgtool refuses it before.
+``--engine oxigraph`` (the default) queries the store the loader filled, in place: its union default
+graph is ontology + data, plus the inferred graph for queries (never for validation). rdflib stays
+the reference engine (``--engine rdflib``). Results come back as the same typed results with rdflib
+terms, so rendering and the recommendation rules do not change. Queries pass the same sandbox
+first: pyoxigraph would follow SERVICE, kgtool refuses it before.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
-from .sparql import AskResult, GraphResult, NodeIndex, QueryResult, SelectResult, index_via, prepare
+from .sparql import AskResult, GraphResult, NodeIndex, QueryResult, SelectResult, index_via, sandbox
+from . import progress
 from .errors import QueryExecutionError
 from .terms import to_ox, to_rdflib
+
+if TYPE_CHECKING:
+    from .load import KnowledgeGraph
 
 ENGINES = ("rdflib", "oxigraph")
 
@@ -25,7 +34,48 @@ class OxigraphGraph:
     """A :class:`~kgtool.query.Target` backed by an in-memory pyoxigraph store."""
 
     store: ox.Store
+    kg: "KnowledgeGraph | None" = field(default=None, repr=False)
+    inferred: bool = True
+    union: bool = False
     _index: NodeIndex | None = field(default=None, repr=False)
+
+    @classmethod
+    def for_kg(cls, kg: "KnowledgeGraph", *, inferred: bool = True, use_cache: bool = True) -> "OxigraphGraph":
+        """Query ``kg``'s graph: asserted + inferred (``inferred``), or asserted only (validation).
+
+        With the cache, asserted + inferred comes from an on-disk store keyed by the content of the
+        inputs (``.kgtool-cache/query-store-*``), opened read-only in milliseconds: a warm query
+        parses nothing. On a miss the loader's in-memory store is used and the on-disk one written.
+        """
+        if not inferred:
+            return cls(store=kg.store, kg=kg, inferred=False, union=True)
+        from .infer import infer_in_store
+
+        path = query_store_path(kg)
+        use_disk = use_cache and kg.input_bytes >= DISK_STORE_MIN_BYTES
+        if use_disk and path.is_dir():
+            try:
+                return cls(store=ox.Store.read_only(str(path)), kg=None, inferred=True, union=False)
+            except (OSError, RuntimeError):  # a damaged cache entry is rebuilt, never trusted
+                shutil.rmtree(path, ignore_errors=True)
+        infer_in_store(kg, use_cache=use_cache)
+        if use_disk:
+            write_query_store(kg, path)
+        return cls(store=kg.store, kg=kg, inferred=True, union=True)
+
+    def graph_store(self) -> ox.Store:
+        """The store, with the inferred graph present (or absent) as this target needs."""
+        return self._ready()
+
+    def _ready(self) -> ox.Store:
+        if self.kg is not None:
+            if self.inferred and not self.kg.inferred_in_store:
+                from .infer import infer_in_store
+
+                infer_in_store(self.kg)
+            elif not self.inferred:
+                self.kg.asserted_store()
+        return self.store
 
     @classmethod
     def from_graph(cls, graph: Graph) -> "OxigraphGraph":
@@ -34,9 +84,10 @@ class OxigraphGraph:
         return cls(store=store)
 
     def run(self, text: str, *, name: str | None = None) -> QueryResult:
-        prepare(text, name=name)  # the sandbox: no FROM, no SERVICE, no update
+        sandbox(text, name=name)  # no FROM, no SERVICE, no update
+        store = self._ready()
         try:
-            result = self.store.query(text)
+            result = store.query(text, use_default_graph_as_union=self.union)
         except (SyntaxError, OSError, ValueError) as exc:
             raise QueryExecutionError(f"query {name or '(ad hoc)'} failed on pyoxigraph: {exc}") from None
         if isinstance(result, ox.QueryBoolean):
@@ -56,3 +107,36 @@ class OxigraphGraph:
         if self._index is None:
             self._index = index_via(self.run)
         return self._index
+
+
+STORE_VERSION = "1"
+# Below this much input, parsing (~20 ms for the shipped graph) beats opening an on-disk store.
+DISK_STORE_MIN_BYTES = 4_000_000
+
+
+def query_store_path(kg: "KnowledgeGraph") -> Path:
+    return kg.project.cache_dir / f"query-store-{STORE_VERSION}-{ox.__version__}-{kg.content_hash[:32]}"
+
+
+def write_query_store(kg: "KnowledgeGraph", path: Path) -> None:
+    """Write asserted + inferred into an on-disk store at ``path``: built aside, then renamed into place
+    (never half-written); older entries are removed. A read-only project simply has no cache."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        with progress.step("writing the query cache"):
+            triples = kg.store.query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
+            disk = ox.Store(str(tmp))
+            disk.bulk_load(triples.serialize(format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)
+            disk.flush()
+            del disk
+        try:
+            os.rename(tmp, path)
+        except OSError:  # another process got there first
+            shutil.rmtree(tmp, ignore_errors=True)
+        for old in path.parent.glob("query-store-*"):
+            if old != path:
+                shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from .load import KnowledgeGraph
+from . import progress
+from .load import INFERRED_GRAPH, KnowledgeGraph
 
 CACHE_VERSION = "owlrl-1"
 
@@ -136,6 +138,130 @@ def _transitive(pairs: set[tuple]) -> dict[URIRef, set[URIRef]]:
     return closed
 
 
+@dataclass(frozen=True)
+class CompiledRules:
+    """The ontology's entailments compiled to lookup tables, applied by the store in three updates.
+
+    Every rule our ontology uses has a single data triple as premise, so the fixpoint can be computed
+    once on the schema: for a data predicate ``p``, ``triples`` lists each ``(q, flipped)`` that some
+    chain of sub-property and inverse/symmetric steps reaches (``flipped``: subject and object swap),
+    and ``types`` each class a domain or range of those gives the subject or the object (closed under
+    sub-class). Only predicates and classes of our vocabulary are emitted, as in :func:`closure`.
+    """
+
+    triples_iri: tuple[tuple[URIRef, URIRef, bool], ...]  # (p, q, flipped) for an IRI object
+    triples_literal: tuple[tuple[URIRef, URIRef], ...]  # (p, q) for a literal object: no flip
+    types_iri: tuple[tuple[URIRef, URIRef, str], ...]  # (p, class, "s" or "o")
+    types_literal: tuple[tuple[URIRef, URIRef], ...]  # (p, class) of the subject
+    superclasses: tuple[tuple[URIRef, URIRef], ...]  # (class, superclass)
+
+    def apply(self, store, graph, exclude: Iterable) -> int:
+        """Add the entailments of the data to ``graph`` of ``store`` (a pyoxigraph store whose named graphs
+        are the loaded files); ``exclude`` names the ontology's graphs, which are not data. Returns how
+        many triples were added.
+
+        Candidates come from one SELECT per rule table, run by the store; a candidate already stated (or
+        inferred) is dropped there, and one whose subject is only an object in the data is dropped here.
+        """
+        import pyoxigraph as ox
+
+        rdf_type = f"<{RDF.type}>"
+        others = [*exclude, graph]
+        not_data = ", ".join(f"<{g.value}>" for g in others)
+        premise = f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN ({not_data}))"
+        rules = [
+            (self.triples_iri, "?p ?q ?flip",
+             "FILTER(isIRI(?o)) BIND(IF(?flip, ?o, ?s) AS ?x) BIND(IF(?flip, ?s, ?o) AS ?y) BIND(?flip AS ?fromObject)"),
+            (self.triples_literal, "?p ?q", "FILTER(!isIRI(?o)) BIND(?s AS ?x) BIND(?o AS ?y) BIND(false AS ?fromObject)"),
+            (self.types_iri, "?p ?y ?side",
+             f"FILTER(isIRI(?o)) BIND(IF(?side = \"s\", ?s, ?o) AS ?x) BIND({rdf_type} AS ?q) BIND(?side = \"o\" AS ?fromObject)"),
+            (self.types_literal, "?p ?y", f"FILTER(!isIRI(?o)) BIND(?s AS ?x) BIND({rdf_type} AS ?q) BIND(false AS ?fromObject)"),
+            (self.superclasses, "?p ?y", f"FILTER(?p = {rdf_type}) BIND(?s AS ?x) BIND({rdf_type} AS ?q) BIND(false AS ?fromObject)"),
+        ]
+        excluded = set(others)
+        is_data_subject: dict = {}
+
+        def data_subject(node) -> bool:
+            if node not in is_data_subject:
+                is_data_subject[node] = any(quad.graph_name not in excluded
+                                            for quad in store.quads_for_pattern(node, None, None, None))
+            return is_data_subject[node]
+
+        added = 0
+        for rows, names, binds in rules:
+            if not rows:
+                continue
+            if rows is self.superclasses:  # (class, superclass): the premise is a type triple ?s a ?o
+                table = "VALUES (?o ?y) { " + " ".join(f"(<{c}> <{d}>)" for c, d in rows) + " } BIND(" + rdf_type + " AS ?p)"
+            else:
+                table = "VALUES (" + names + ") { " + " ".join("(" + " ".join(_term(v) for v in row) + ")" for row in rows) + " }"
+            text = (f"SELECT DISTINCT ?x ?q ?y ?fromObject WHERE {{ {table} {premise} {binds} FILTER(isIRI(?x)) "
+                    f"FILTER NOT EXISTS {{ GRAPH ?g3 {{ ?x ?q ?y }} }} }}")
+            quads = [ox.Quad(row["x"], row["q"], row["y"], graph) for row in store.query(text)
+                     if row["fromObject"].value != "true" or data_subject(row["x"])]
+            store.extend(quads)
+            added += len(quads)
+        return added
+
+
+def _term(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, URIRef):
+        return f"<{value}>"
+    return '"' + str(value) + '"'
+
+
+def compile_rules(ontology: Graph) -> CompiledRules:
+    """Compile the ontology's inverse, symmetric, sub-property, sub-class, domain and range axioms."""
+    properties, classes = vocabulary(ontology)
+    super_props = _transitive({(s, o) for s, o in ontology.subject_objects(RDFS.subPropertyOf)})
+    super_classes = _transitive({(s, o) for s, o in ontology.subject_objects(RDFS.subClassOf)})
+    inverse: dict[URIRef, set[URIRef]] = {}
+    for p, q in ontology.subject_objects(OWL.inverseOf):
+        inverse.setdefault(p, set()).add(q)
+        inverse.setdefault(q, set()).add(p)
+    for p in ontology.subjects(RDF.type, OWL.SymmetricProperty):
+        inverse.setdefault(p, set()).add(p)
+    domains = {p: set(ontology.objects(p, RDFS.domain)) for p in set(ontology.subjects(RDFS.domain, None))}
+    ranges = {p: set(ontology.objects(p, RDFS.range)) for p in set(ontology.subjects(RDFS.range, None))}
+    mentioned = set(super_props) | set(inverse) | set(domains) | set(ranges)
+
+    def up(cls: URIRef) -> set[URIRef]:
+        return {cls} | super_classes.get(cls, set())
+
+    triples_iri, triples_literal, types_iri, types_literal = set(), set(), set(), set()
+    for p in mentioned:
+        if p == RDF.type:
+            continue
+        # with an IRI object: walk (q, flipped) states
+        seen = {(p, False)}
+        todo = [(p, False)]
+        while todo:
+            q, flipped = todo.pop()
+            for nxt in [(r, flipped) for r in super_props.get(q, ())] + [(r, not flipped) for r in inverse.get(q, ())]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        for q, flipped in seen:
+            if (q, flipped) != (p, False) and q in properties:
+                triples_iri.add((p, q, flipped))
+            for c in domains.get(q, ()):
+                types_iri.update((p, d, "o" if flipped else "s") for d in up(c) if d in classes)
+            for c in ranges.get(q, ()):
+                types_iri.update((p, d, "s" if flipped else "o") for d in up(c) if d in classes)
+        # with a literal object: only sub-property steps, and domains
+        chain = {p} | super_props.get(p, set())
+        for q in chain:
+            if q != p and q in properties:
+                triples_literal.add((p, q))
+            for c in domains.get(q, ()):
+                types_literal.update((p, d) for d in up(c) if d in classes)
+    superclasses = {(c, d) for c, ds in super_classes.items() for d in ds if d in classes}
+    return CompiledRules(tuple(sorted(triples_iri)), tuple(sorted(triples_literal)), tuple(sorted(types_iri)),
+                         tuple(sorted(types_literal)), tuple(sorted(superclasses)))
+
+
 REASONERS = {"owlrl": closure, "rules": rules_closure}
 
 
@@ -172,3 +298,51 @@ def _write_cache(graph: Graph, cache_file: Path) -> None:
         os.replace(tmp, cache_file)
     except OSError:
         pass  # a read-only project still works, it only infers every time
+
+
+def infer_in_store(kg: KnowledgeGraph, *, use_cache: bool = True) -> bool:
+    """Add the inferred triples to ``kg.store`` (graph ``urn:kgtool:inferred``), for the fast engine.
+
+    The compiled rules run as SPARQL updates inside the store; the result is cached as N-Triples by
+    the content of the inputs, like :func:`infer`. Returns whether the cache was used.
+    """
+    import pyoxigraph as ox
+
+    store = kg.store
+    if kg.inferred_in_store:
+        return True
+    cache_file = kg.project.cache_dir / f"inferred-{CACHE_VERSION}-store2-{kg.content_hash[:32]}.nt"
+    store.remove_graph(INFERRED_GRAPH)
+    if use_cache and cache_file.is_file():
+        try:
+            store.load(path=str(cache_file), format=ox.RdfFormat.N_TRIPLES, to_graph=INFERRED_GRAPH)
+            kg.inferred_in_store = True
+            return True
+        except (OSError, SyntaxError, ValueError):  # a damaged cache entry is rebuilt, never trusted
+            store.remove_graph(INFERRED_GRAPH)
+            cache_file.unlink(missing_ok=True)
+    with progress.step("inferring"):
+        rules = compile_rules(kg.ontology)
+        rules.apply(store, INFERRED_GRAPH, [f.store_graph for f in kg.files if f.role == "ontology"])
+    kg.inferred_in_store = True
+    if use_cache:
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=cache_file.parent, prefix=".inferred-", suffix=".tmp")
+            with os.fdopen(fd, "wb") as handle:
+                store.dump(handle, format=ox.RdfFormat.N_TRIPLES, from_graph=INFERRED_GRAPH)
+            os.replace(tmp, cache_file)
+        except OSError:
+            pass
+    return False
+
+
+def inferred_graph(kg: KnowledgeGraph) -> Graph:
+    """The fast engine's inferred triples as an rdflib graph (for tests and export)."""
+    from .terms import to_rdflib
+
+    infer_in_store(kg)
+    graph = Graph()
+    for quad in kg.store.quads_for_pattern(None, None, None, INFERRED_GRAPH):
+        graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+    return graph

@@ -8,17 +8,20 @@ regular files inside the project are read.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
+from . import progress
 from .errors import InputFileError, RdfSyntaxError
 from .terms import to_rdflib
 from .project import Project, find_project
@@ -26,37 +29,112 @@ from .vocab import KG, PREFIXES
 
 FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
 GRAPH_PREFIX = "urn:kgtool:file:"
+# Inside the store every file is a named graph, named for its role and path; inferred triples (added by
+# the fast engine for queries) live in a graph of their own.
+STORE_GRAPH_PREFIX = "urn:kgtool:store:"
+INFERRED_GRAPH = ox.NamedNode("urn:kgtool:inferred")
 
 
 @dataclass(frozen=True)
 class LoadedFile:
-    """One parsed file: its path relative to the project, its role, size and content hash."""
+    """One parsed file: its path relative to the project, its role and its content hash."""
 
     path: str
     role: str  # "ontology", "shapes" or "data"
-    triples: int
     sha256: str
+    _count: Callable[[], int] = field(repr=False, compare=False, default=lambda: 0)
 
     @property
     def graph_name(self) -> URIRef:
         return URIRef(GRAPH_PREFIX + self.path)
 
+    @property
+    def store_graph(self) -> ox.NamedNode:
+        return store_graph(self.role, self.path)
+
+    @property
+    def triples(self) -> int:
+        return self._count()
+
+
+def store_graph(role: str, path: str) -> ox.NamedNode:
+    return ox.NamedNode(f"{STORE_GRAPH_PREFIX}{role}:{quote(path, safe='/._-~')}")
+
 
 @dataclass
 class KnowledgeGraph:
-    """What ``load`` returns: every file's triples, and views over them (built on first use).
+    """What ``load`` returns: every file's triples in a pyoxigraph store, and views over them.
 
-    ``dataset`` has one named graph per file (``urn:kgtool:file:<path>``); ``graph(*roles)`` merges
-    the files of some roles into one plain graph, which is what validation and queries read.
+    The store holds one named graph per ontology and data file; its union is the asserted graph, which
+    the fast engine queries in place. Shapes sit in a store of their own. The rdflib views the
+    reference engine reads (``dataset``, ``graph(*roles)``) are built from the store on first use.
     """
 
     project: Project
     files: list[LoadedFile]
-    _triples: dict[str, list[tuple]] = field(default_factory=dict, repr=False)
+    _store: ox.Store = field(repr=False, default_factory=ox.Store)
+    _shapes_store: ox.Store = field(repr=False, default_factory=ox.Store)
+    _pending: list[tuple[Path, LoadedFile]] = field(default_factory=list, repr=False)
     _subject_lines: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
     _merged: dict[tuple[str, ...], Graph] = field(default_factory=dict, repr=False)
-    _defined_in: dict[URIRef, list[LoadedFile]] = field(default_factory=dict, repr=False)
+    _defined_in: dict[URIRef, list[LoadedFile]] | None = field(default=None, repr=False)
     _dataset: Dataset | None = field(default=None, repr=False)
+    _counts: dict[str, int] = field(default_factory=dict, repr=False)
+    inferred_in_store: bool = field(default=False, repr=False)
+    input_bytes: int = 0
+
+    @property
+    def store(self) -> ox.Store:
+        """Ontology and data, one named graph per file (parsed now if ``load(lazy=True)`` deferred it)."""
+        if self._pending:
+            self.parse()
+        return self._store
+
+    @property
+    def shapes_store(self) -> ox.Store:
+        if self._pending:
+            self.parse()
+        return self._shapes_store
+
+    @property
+    def parsed(self) -> bool:
+        return not self._pending
+
+    def parse(self) -> None:
+        """Parse the files ``load(lazy=True)`` only read and hashed; errors name ``path:line:col``."""
+        base = self.project.settings.base
+        with progress.bar("loading", total=len(self._pending)) as bar:
+            while self._pending:
+                path, item = self._pending[0]
+                raw = read_file(path, display=item.path)
+                if hashlib.sha256(raw).hexdigest() != item.sha256:
+                    raise InputFileError(item.path, "changed while kgtool was reading the project", hint="run the command again")
+                target = self._shapes_store if item.role == "shapes" else self._store
+                load_into(target, raw, suffix=path.suffix, base=base, display=item.path, graph=item.store_graph)
+                self._pending.pop(0)
+                bar.advance()
+
+    def _store_of(self, item: LoadedFile) -> ox.Store:
+        return self.shapes_store if item.role == "shapes" else self.store
+
+    def file_triples(self, item: LoadedFile) -> Iterator[tuple]:
+        """The rdflib triples of one file, parsed again from the file: the store keeps numbers in a
+        canonical form ("0.8"), while rdflib and the files keep their lexical form ("0.80")."""
+        path = self.project.root / item.path
+        raw = read_file(path, display=item.path)
+        yield from parse_bytes(raw, suffix=path.suffix, base=self.project.settings.base, display=item.path)
+
+    def count(self, item: LoadedFile) -> int:
+        if item.path not in self._counts:
+            self._counts[item.path] = sum(1 for _ in self._store_of(item).quads_for_pattern(None, None, None, item.store_graph))
+        return self._counts[item.path]
+
+    def asserted_store(self) -> ox.Store:
+        """The store with only asserted triples: its union default graph is ontology + data."""
+        if self.inferred_in_store:
+            self.store.remove_graph(INFERRED_GRAPH)
+            self.inferred_in_store = False
+        return self.store
 
     @property
     def dataset(self) -> Dataset:
@@ -64,7 +142,7 @@ class KnowledgeGraph:
             dataset = Dataset()
             for item in self.files:
                 graph = dataset.graph(item.graph_name)
-                for triple in self._triples[item.path]:
+                for triple in self.file_triples(item):
                     graph.add(triple)
             _bind(dataset)
             self._dataset = dataset
@@ -80,7 +158,7 @@ class KnowledgeGraph:
             merged = Graph()
             for item in self.files:
                 if item.role in roles:
-                    for triple in self._triples[item.path]:
+                    for triple in self.file_triples(item):
                         merged.add(triple)
             _bind(merged)
             self._merged[roles] = merged
@@ -101,14 +179,24 @@ class KnowledgeGraph:
     @property
     def content_hash(self) -> str:
         """A hash of every input file's path and content: the key of the build cache."""
-        digest = hashlib.sha256()
-        for item in sorted(self.files, key=lambda f: f.path):
-            digest.update(f"{item.path}\0{item.sha256}\n".encode())
-        return digest.hexdigest()
+        return content_hash(self.files)
+
+    def _definitions(self) -> dict[URIRef, list[LoadedFile]]:
+        if self._defined_in is None:
+            by_graph = {item.store_graph.value: item for item in self.files if item.role == "data"}
+            defined: dict[URIRef, list[LoadedFile]] = {}
+            rows = self.asserted_store().query("SELECT DISTINCT ?s ?g WHERE { GRAPH ?g { ?s a ?t } FILTER(isIRI(?s)) }")
+            for row in rows:
+                item = by_graph.get(row["g"].value)
+                if item is not None:
+                    defined.setdefault(URIRef(row["s"].value), []).append(item)
+            order = {item.path: n for n, item in enumerate(self.files)}
+            self._defined_in = {s: sorted(found, key=lambda f: order[f.path]) for s, found in defined.items()}
+        return self._defined_in
 
     def files_defining(self, subject: URIRef) -> list[LoadedFile]:
         """The data files in which ``subject`` has a type (where the node is defined)."""
-        return list(self._defined_in.get(subject, []))
+        return list(self._definitions().get(subject, []))
 
     def location(self, subject: URIRef) -> tuple[str, int | None] | None:
         """``(path, line)`` of the file that defines ``subject`` and the line its block starts at."""
@@ -116,7 +204,20 @@ class KnowledgeGraph:
         if not defining:
             return None
         path = defining[0].path
-        return path, self._subject_lines.get(path, {}).get(str(subject))
+        if path not in self._subject_lines:
+            try:
+                text = (self.project.root / path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = ""
+            self._subject_lines[path] = _subject_lines(text)
+        return path, self._subject_lines[path].get(str(subject))
+
+
+def content_hash(files: Iterable[LoadedFile]) -> str:
+    digest = hashlib.sha256()
+    for item in sorted(files, key=lambda f: f.path):
+        digest.update(f"{item.path}\0{item.sha256}\n".encode())
+    return digest.hexdigest()
 
 
 def read_file(path: Path, *, display: str, inside: Path | None = None) -> bytes:
@@ -140,25 +241,47 @@ def read_file(path: Path, *, display: str, inside: Path | None = None) -> bytes:
         raise InputFileError(display, exc.strerror or str(exc)) from None
 
 
-def parse_bytes(content: bytes, *, suffix: str, base: str, display: str) -> Iterator[tuple]:
-    """Parse Turtle or N-Triples content into rdflib triples; errors name ``display:line:col``."""
-    shown = display
-    fmt = FORMATS.get(suffix)
-    if fmt is None:
-        raise InputFileError(shown, f"unsupported file type {suffix!r}", hint="use .ttl or .nt")
+def _check_utf8(content: bytes, display: str) -> None:
     try:
         content.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = content[: exc.start].count(b"\n") + 1
         column = exc.start - (content.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise RdfSyntaxError(shown, line, column, "not valid UTF-8") from None
+        raise RdfSyntaxError(display, line, column, "not valid UTF-8") from None
+
+
+def _format(suffix: str, display: str) -> ox.RdfFormat:
+    fmt = FORMATS.get(suffix)
+    if fmt is None:
+        raise InputFileError(display, f"unsupported file type {suffix!r}", hint="use .ttl or .nt")
+    return fmt
+
+
+def _syntax_error(exc: SyntaxError, display: str) -> RdfSyntaxError:
+    detail = re.sub(r"^Parser error [^:]*: ", "", exc.msg or str(exc))
+    return RdfSyntaxError(display, exc.lineno or 1, exc.offset or 1, detail)
+
+
+def parse_bytes(content: bytes, *, suffix: str, base: str, display: str) -> Iterator[tuple]:
+    """Parse Turtle or N-Triples content into rdflib triples; errors name ``display:line:col``."""
+    fmt = _format(suffix, display)
+    _check_utf8(content, display)
     try:
         quads = list(ox.parse(content, format=fmt, base_iri=base, without_named_graphs=True))
     except SyntaxError as exc:
-        detail = re.sub(r"^Parser error [^:]*: ", "", exc.msg or str(exc))
-        raise RdfSyntaxError(shown, exc.lineno or 1, exc.offset or 1, detail) from None
+        raise _syntax_error(exc, display) from None
     for quad in quads:
         yield (to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object))
+
+
+def load_into(store: ox.Store, content: bytes, *, suffix: str, base: str, display: str, graph: ox.NamedNode) -> None:
+    """Parse Turtle or N-Triples content straight into ``graph`` of ``store`` (no Python objects per triple)."""
+    fmt = _format(suffix, display)
+    _check_utf8(content, display)
+    try:
+        store.load(content, format=fmt, base_iri=base, to_graph=graph)
+    except SyntaxError as exc:
+        raise _syntax_error(exc, display) from None
 
 
 _PREFIX_LINE = re.compile(r"^@prefix\s+([A-Za-z0-9_.\-]*):\s*<([^>]*)>\s*\.", re.M)
@@ -201,12 +324,16 @@ def project_files(project: Project) -> list[tuple[Path, str]]:
     return found
 
 
-def load(project: Project | Path | str | None = None, *, paths: Iterable[Path | str] | None = None) -> KnowledgeGraph:
+def load(project: Project | Path | str | None = None, *, paths: Iterable[Path | str] | None = None,
+         lazy: bool = False) -> KnowledgeGraph:
     """Load a project (found from the working directory when not given) into a :class:`KnowledgeGraph`.
 
     ``paths`` restricts the data files to those given (files or folders); the ontology and shapes
     are always loaded. Raises :class:`RdfSyntaxError` (``path:line:col``) for a broken file and
     :class:`InputFileError` for a missing, unreadable or out-of-project one.
+
+    ``lazy=True`` reads and hashes every file but parses them only when the store is first used: a
+    query answered from the build cache (keyed by those hashes) never parses at all.
     """
     if not isinstance(project, Project):
         project = find_project(project)
@@ -224,25 +351,44 @@ def load(project: Project | Path | str | None = None, *, paths: Iterable[Path | 
         for w in wanted:
             if w.is_file() and not any(path.resolve() == w for path, _ in files):
                 files.append((w, "data"))
-    triples: dict[str, list[tuple]] = {}
-    loaded: list[LoadedFile] = []
-    defined_in: dict[URIRef, list[LoadedFile]] = {}
-    lines: dict[str, dict[str, int]] = {}
-    for path, role in files:
-        shown = project.relative(path)
-        discovered = path.absolute().is_relative_to(project.root)
-        raw = read_file(path, display=shown, inside=project.root if discovered else None)
-        parsed = list(parse_bytes(raw, suffix=path.suffix, base=project.settings.base, display=shown))
-        triples[shown] = parsed
-        count = len(parsed)
-        typed = [t[0] for t in parsed if t[1] == RDF.type]
-        lines[shown] = _subject_lines(raw.decode("utf-8"))
-        loaded.append(LoadedFile(path=shown, role=role, triples=count, sha256=hashlib.sha256(raw).hexdigest()))
-        if role == "data":
-            for subject in dict.fromkeys(typed):
-                defined_in.setdefault(subject, []).append(loaded[-1])
-    return KnowledgeGraph(project=project, files=loaded, _triples=triples, _subject_lines=lines,
-                          _defined_in=defined_in)
+    kg = KnowledgeGraph(project=project, files=[])
+    base = project.settings.base
+    root = project.root
+    resolved_dirs: dict[Path, Path] = {}
+    with progress.bar("loading", total=len(files)) as bar:
+        for path, role in files:
+            discovered = path.absolute().is_relative_to(root)
+            if discovered and not path.is_symlink():
+                # One resolve per folder, not two per file: the file itself is no symlink, so it is
+                # inside the project exactly when its (resolved) folder is.
+                folder = path.parent
+                if folder not in resolved_dirs:
+                    resolved_dirs[folder] = folder.resolve()
+                real_folder = resolved_dirs[folder]
+                if real_folder != root and root not in real_folder.parents:
+                    raise InputFileError(project.relative(path), f"resolves to {real_folder / path.name}, outside the project",
+                                         hint="keep data files inside the project; symlinks out of it are refused")
+                shown = (real_folder / path.name).relative_to(root).as_posix()
+                raw = read_file(path, display=shown)
+            else:
+                shown = project.relative(path)
+                raw = read_file(path, display=shown, inside=root if discovered else None)
+            item = LoadedFile(path=shown, role=role, sha256=hashlib.sha256(raw).hexdigest(),
+                              _count=functools.partial(_count, kg, shown))
+            kg.files.append(item)
+            kg.input_bytes += len(raw)
+            if lazy:
+                kg._pending.append((path, item))
+            else:
+                _check_utf8(raw, shown)
+                target = kg._shapes_store if role == "shapes" else kg._store
+                load_into(target, raw, suffix=path.suffix, base=base, display=shown, graph=item.store_graph)
+            bar.advance()
+    return kg
+
+
+def _count(kg: KnowledgeGraph, path: str) -> int:
+    return kg.count(next(f for f in kg.files if f.path == path))
 
 
 def _bind(graph: Graph) -> None:

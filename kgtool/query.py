@@ -15,10 +15,9 @@ from typing import Protocol
 from rdflib import Graph
 
 from .errors import QueryError, UsageError
-from .infer import infer
 from .load import KnowledgeGraph
 from .queries import NamedQuery, catalog, parse_header
-from .sparql import NodeIndex, QueryResult, bind_parameters, bound_text, node_index, run, with_prefixes
+from .sparql import NodeIndex, QueryResult, bind_parameters, bound_text, node_index, remember_verdicts, run, with_prefixes
 
 
 class Target(Protocol):
@@ -47,20 +46,25 @@ class QueryGraph:
         return self._index
 
 
-def query_graph(kg: KnowledgeGraph, *, use_cache: bool = True, engine: str = "rdflib") -> Target:
-    """The embedded target for ``kg``: rdflib (the reference) or pyoxigraph (``engine="oxigraph"``)."""
+def query_graph(kg: KnowledgeGraph, *, use_cache: bool = True, engine: str = "oxigraph") -> Target:
+    """The embedded target for ``kg``: pyoxigraph (the default, fast) or rdflib (``engine="rdflib"``,
+    the reference: an rdflib graph of ontology + data + owlrl's inferences)."""
     if engine not in ("rdflib", "oxigraph"):
         raise UsageError(f"unknown engine {engine!r}", hint="rdflib or oxigraph")
-    inference = infer(kg, use_cache=use_cache, reasoner="owlrl" if engine == "rdflib" else "rules")
+    if use_cache:
+        remember_verdicts(kg.project.cache_dir)
+    if engine == "oxigraph":
+        from .engine import OxigraphGraph
+
+        return OxigraphGraph.for_kg(kg, use_cache=use_cache)
+    from .infer import infer
+
+    inference = infer(kg, use_cache=use_cache, reasoner="owlrl")
     merged = Graph()
     for triple in kg.graph("ontology", "data"):
         merged.add(triple)
     for triple in inference.graph:
         merged.add(triple)
-    if engine == "oxigraph":
-        from .engine import OxigraphGraph
-
-        return OxigraphGraph.from_graph(merged)
     return QueryGraph(kg=kg, graph=merged, inferred_from_cache=inference.cached)
 
 

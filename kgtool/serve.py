@@ -640,8 +640,9 @@ def _dump(target: Target) -> bytes:
 
     from .engine import OxigraphGraph, to_ox
 
-    if isinstance(target, OxigraphGraph):
-        return target.store.dump(format=ox.RdfFormat.N_QUADS)
+    if isinstance(target, OxigraphGraph):  # its union (or default) graph, as N-Triples (valid N-Quads)
+        triples = target.graph_store().query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=target.union)
+        return triples.serialize(format=ox.RdfFormat.N_TRIPLES)
     store = ox.Store()
     store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.DefaultGraph()) for s, p, o in target.graph)
     return store.dump(format=ox.RdfFormat.N_QUADS)

@@ -14,25 +14,33 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
-import rdflib.plugins.sparql as rdflib_sparql
 from rdflib import Graph, Literal, URIRef, Variable
 from rdflib.namespace import DCTERMS, RDF, XSD
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
 
 from .errors import NodeLookupError, QueryError, QueryExecutionError
 from .queries import NamedQuery, Parameter
 from .vocab import KG, PREFIXES
 
-# rdflib follows FROM / FROM NAMED / LOAD to files and URLs unless told not to. kgtool refuses those
-# queries itself; this is the second lock on the same door.
-rdflib_sparql.SPARQL_LOAD_GRAPHS = False
+
+@functools.cache
+def _rdflib_sparql():
+    """rdflib's SPARQL parser, imported on first use (it costs ~50 ms, which a warm fast-engine query
+    does not pay). rdflib follows FROM / FROM NAMED / LOAD to files and URLs unless told not to: kgtool
+    refuses those queries itself, and this is the second lock on the same door."""
+    import rdflib.plugins.sparql as rdflib_sparql
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    rdflib_sparql.SPARQL_LOAD_GRAPHS = False
+    return parseQuery, parseUpdate, CompValue
 
 _IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20<>"{}|^`\\]*$')
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -73,6 +81,7 @@ class Bindings:
 # ---------------------------------------------------------------------------------------------------
 
 def _walk(node) -> Iterable[object]:
+    CompValue = _rdflib_sparql()[2]
     yield node
     if isinstance(node, CompValue):
         for value in node.values():
@@ -91,6 +100,7 @@ def check_query(text: str, *, name: str | None = None):
     Returns rdflib's parse tree. Raises :class:`QueryError` (a usage error) for a syntax error, an
     update, a dataset clause or SERVICE.
     """
+    parseQuery, parseUpdate, CompValue = _rdflib_sparql()
     try:
         parsed = parseQuery(text)
     except Exception as exc:
@@ -344,16 +354,56 @@ def values_block(bindings: Bindings) -> str:
 
 
 def bound_text(text: str, bindings: Bindings, *, name: str | None = None) -> str:
-    """The query text with its parameters bound, parsed again to prove it is still one valid query."""
+    """The query text with its parameters bound.
+
+    The query is sandbox-checked first; every bound value is one token that ``term_sparql`` has
+    validated (an IRI without ``<>"{}|^`\\`` or spaces, a literal written by rdflib with its quotes
+    escaped), so the block cannot change the query's shape. The result is remembered as vetted.
+    """
+    sandbox(text, name=name)  # refuse an unsafe query before binding anything into it
     block = values_block(bindings)
     if not block:
-        prepare(text, name=name)
         return text
-    prepare(text, name=name)  # refuse an unsafe query before binding anything into it
     at = where_brace(text)
     result = text[:at] + block + text[at:]
-    prepare(result, name=name)
+    _VETTED.add(result)
     return result
+
+
+# Texts that passed the sandbox: in this process, and (by content hash) on disk across runs, so a
+# warm query does not pay for importing and running rdflib's SPARQL parser.
+_VETTED: set[str] = set()
+_VERDICT_DIR: list[Path] = []
+SANDBOX_VERSION = "1"
+
+
+def remember_verdicts(directory: Path) -> None:
+    """Keep sandbox verdicts (passes only) in ``directory`` (the project's cache)."""
+    _VERDICT_DIR[:] = [directory / "sandbox"]
+
+
+def sandbox(text: str, *, name: str | None = None) -> None:
+    """Refuse a query that is not one read-only query over the project's graph (see :func:`check_query`)."""
+    if text in _VETTED:
+        return
+    marker = None
+    if _VERDICT_DIR:
+        digest = hashlib.sha256(f"{SANDBOX_VERSION}\0{text}".encode()).hexdigest()
+        marker = _VERDICT_DIR[0] / digest
+        if marker.is_file():
+            _VETTED.add(text)
+            return
+    try:
+        check_query(text, name=name)
+    except QueryError as exc:
+        raise QueryError(exc.message, query=name, hint=exc.hint) from None
+    _VETTED.add(text)
+    if marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass
 
 
 @functools.lru_cache(maxsize=512)
@@ -385,6 +435,7 @@ def with_prefixes(text: str) -> str:
 
 def run(graph: Graph, text: str, *, name: str | None = None) -> QueryResult:
     """Run a (bound) query on an rdflib graph and return a typed result."""
+    _rdflib_sparql()
     prepared = prepare(text, name=name)
     try:
         result = graph.query(prepared)

@@ -19,10 +19,11 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
+from . import progress
 from .errors import KgtoolError, ShapesError, UsageError
 from .load import KnowledgeGraph
 from .queries import NamedQuery, catalog
-from .sparql import Bindings, SelectResult, bound_text, check_query, coerce, run
+from .sparql import Bindings, SelectResult, bound_text, check_query, coerce, remember_verdicts, run
 from .vocab import KG, SH
 
 RULE_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")  # shapes named in kebab case are rules; others are helpers
@@ -192,7 +193,7 @@ def run_shapes(kg: KnowledgeGraph, data: Graph) -> tuple[list[Finding], Graph]:
     return findings, report
 
 
-def run_shapes_fast(kg: KnowledgeGraph, data: Graph) -> tuple[list[Finding], Graph]:
+def run_shapes_fast(kg: KnowledgeGraph, data: "Graph | StoreLookup") -> tuple[list[Finding], Graph]:
     """The same shapes through the PyPI ``shacl`` package (a compiled SHACL Core engine, ~20x faster).
 
     Equal to pySHACL on the shipped graph and on every rule fixture (tested). Shapes that use
@@ -202,10 +203,11 @@ def run_shapes_fast(kg: KnowledgeGraph, data: Graph) -> tuple[list[Finding], Gra
     if len(shapes) == 0:
         return [], Graph()
     if (None, SH.sparql, None) in shapes:
-        return run_shapes(kg, data)
-    check_shapes(shapes, kg)
+        return run_shapes(kg, kg.graph("ontology", "data"))
+    check_shapes_cached(shapes, kg)
     compiled = _compiled_shapes(shapes)
-    report = compiled.validate_text(_fast_ntriples(data), "nt")
+    with progress.step("validating shapes"):
+        report = compiled.validate_text(_store_ntriples(kg), "nt")
     findings = []
     for result in report.results:
         focus, path, value = (_from_nt(result.focus_node), _from_nt(result.path), _from_nt(result.value))
@@ -214,21 +216,59 @@ def run_shapes_fast(kg: KnowledgeGraph, data: Graph) -> tuple[list[Finding], Gra
         severity = _SH_SEVERITY.get(_from_nt(result.severity_iri), "violation")
         findings.append(_finding(kg, data, rule=rule, severity=severity, focus=focus, path=path, value=value,
                                  message=result.message or f"fails {rule}", kind="shape"))
-    graph = Graph().parse(data=report.turtle, format="turtle")
+    graph = Graph().parse(data=report.turtle, format="turtle") if report.results else _empty_report()
     return findings, graph
 
 
-_COMPILED: dict[str, object] = {}
+def _empty_report() -> Graph:
+    graph = Graph()
+    node = BNode()
+    graph.add((node, RDF.type, SH.ValidationReport))
+    graph.add((node, SH.conforms, Literal(True)))
+    return graph
 
 
-def _fast_ntriples(graph: Graph) -> str:
-    """N-Triples through pyoxigraph's writer (order does not matter to a validator)."""
+@dataclass
+class StoreLookup:
+    """The two lookups findings need (``value(s, p)``), answered by the asserted store."""
+
+    kg: KnowledgeGraph
+
+    def value(self, subject, predicate):
+        import pyoxigraph as ox
+
+        from .terms import to_rdflib
+
+        store = self.kg.asserted_store()
+        for quad in store.quads_for_pattern(ox.NamedNode(str(subject)), ox.NamedNode(str(predicate)), None, None):
+            return to_rdflib(quad.object)
+        return None
+
+
+def check_shapes_cached(shapes: Graph, kg: KnowledgeGraph) -> None:
+    """:func:`check_shapes`, remembered by the shapes' content in the project's cache (it imports pySHACL)."""
+    key = hashlib.sha256(("check-shapes-1\0" + "".join(f.sha256 for f in kg.files if f.role == "shapes")).encode()).hexdigest()
+    marker = kg.project.cache_dir / "shapes-checked" / key
+    if marker.is_file():
+        return
+    check_shapes(shapes, kg)
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass
+
+
+def _store_ntriples(kg: KnowledgeGraph) -> str:
+    """Ontology + data as N-Triples, straight from the store (order does not matter to a validator)."""
     import pyoxigraph as ox
 
-    from .terms import to_ox
+    store = kg.asserted_store()
+    triples = store.query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
+    return triples.serialize(format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
 
-    triples = (ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in graph)
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+
+_COMPILED: dict[str, object] = {}
 
 
 def _compiled_shapes(shapes: Graph):
@@ -307,28 +347,34 @@ def run_checks(kg: KnowledgeGraph, data: Graph, *, as_of: date, stale_days: int,
 
 
 def validate(kg: KnowledgeGraph, *, as_of: date | None = None, stale_days: int | None = None,
-             rules: set[str] | None = None, engine: str = "rdflib") -> ValidationReport:
+             rules: set[str] | None = None, engine: str = "oxigraph") -> ValidationReport:
     """Validate ``kg``'s asserted data (with the ontology) against the shapes and the checks.
 
-    ``engine="rdflib"`` is the reference (pySHACL, checks on rdflib); ``engine="oxigraph"`` runs the
-    same shapes with the ``shacl`` package and the checks on pyoxigraph, with the same findings.
+    ``engine="oxigraph"`` (the default) runs the shapes with the ``shacl`` package and the checks on
+    the loader's pyoxigraph store; ``engine="rdflib"`` is the reference (pySHACL, checks on rdflib),
+    with the same findings (tested).
     """
     as_of = as_of or date.today()
     stale_days = kg.project.settings.stale_days if stale_days is None else stale_days
-    data = kg.graph("ontology", "data")  # shared and read-only: pySHACL does not change it (inplace=False)
     shape_rules = None if rules is None else {r for r in rules if not _is_check(kg, r)}
     if engine not in ("rdflib", "oxigraph"):
         raise UsageError(f"unknown engine {engine!r}", hint="rdflib or oxigraph")
-    shapes_runner = run_shapes if engine == "rdflib" else run_shapes_fast
-    findings, report = shapes_runner(kg, data) if shape_rules is None or shape_rules else ([], Graph())
-    if shape_rules is not None:
-        findings = [f for f in findings if f.rule in shape_rules]
-    target = None
+    run_any_shapes = shape_rules is None or bool(shape_rules)
     if engine == "oxigraph":
         from .engine import OxigraphGraph
 
-        target = OxigraphGraph.from_graph(data)
-    check_findings = run_checks(kg, data, as_of=as_of, stale_days=stale_days, only=rules, target=target)
+        data = StoreLookup(kg)
+        findings, report = run_shapes_fast(kg, data) if run_any_shapes else ([], Graph())
+        target = OxigraphGraph.for_kg(kg, inferred=False)
+        remember_verdicts(kg.project.cache_dir)
+    else:
+        data = kg.graph("ontology", "data")  # shared and read-only: pySHACL does not change it (inplace=False)
+        findings, report = run_shapes(kg, data) if run_any_shapes else ([], Graph())
+        target = None
+    if shape_rules is not None:
+        findings = [f for f in findings if f.rule in shape_rules]
+    with progress.step("running checks"):
+        check_findings = run_checks(kg, data, as_of=as_of, stale_days=stale_days, only=rules, target=target)
     _add_to_report(report, check_findings)
     findings += check_findings
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.node or f.focus, f.rule, f.path or "", f.value or ""))

@@ -29,7 +29,7 @@ def kg() -> kgtool.KnowledgeGraph:
 
 @pytest.fixture(scope="session")
 def qgraph(kg) -> QueryGraph:
-    return query_graph(kg)
+    return query_graph(kg, engine="rdflib")  # the reference engine; tests/test_engines.py checks the fast one against it
 
 
 @pytest.fixture

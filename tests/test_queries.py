@@ -445,7 +445,7 @@ def _project(make_project, key: str, extra: dict[str, str] | None = None) -> Min
     if key not in _PROJECTS:
         path = make_project({**MINI_FILES, **(extra or {})})
         kg = kgtool.load(path)
-        _PROJECTS[key] = Mini(path=path, kg=kg, qg=query_graph(kg))
+        _PROJECTS[key] = Mini(path=path, kg=kg, qg=query_graph(kg, engine="rdflib"))
     return _PROJECTS[key]
 
 
@@ -895,7 +895,7 @@ def test_tsv(cli, mini):
     assert lines[1].split("\t") == [
         '"org-dim.crew.small"', '"vendor.bolt"', '"Bolt Toolkit"', '"soft"',
         '"The toolkit needs more hands than a small crew has."', '"proposed"', "", "", '"S1"',
-        f'"0.40"^^<{XSD}decimal>', f'"0.55"^^<{XSD}decimal>',
+        f'"0.4"^^<{XSD}decimal>', f'"0.55"^^<{XSD}decimal>',  # the default engine writes numbers canonically
         f"<{REL}org-dim.crew.small--counter-indicates--vendor.bolt>",
     ]
     assert len(lines) == 2
@@ -966,14 +966,15 @@ def test_output_file_format_from_extension(suffix, fmt, cli, mini, tmp_path):
 
 
 def test_construct_gives_turtle(cli, mini, tmp_path):
-    result = query_cli(cli, mini, "node-card", "-p", "node", "acme")
+    result = cli("--engine", "rdflib", "--project", str(mini.path), "query", "node-card", "-p", "node", "acme")
     assert result.exit_code == 0, result.stderr
     parsed = Graph().parse(data=result.stdout, format="turtle")
     expected = mini.run("node-card", node="acme")
     assert isinstance(expected, GraphResult)
     assert set(parsed) == set(expected.graph) and len(parsed) > 40
     target = tmp_path / "card.ttl"
-    assert query_cli(cli, mini, "node-card", "-p", "node", "acme", "-o", str(target)).exit_code == 0
+    assert cli("--engine", "rdflib", "--project", str(mini.path), "query", "node-card", "-p", "node", "acme",
+               "-o", str(target)).exit_code == 0
     assert set(Graph().parse(target, format="turtle")) == set(expected.graph)
 
 

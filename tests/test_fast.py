@@ -1,0 +1,133 @@
+"""Issue 7: the fast path's caches and start-up (what makes a warm query cheap), and progress output."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+import kgtool
+from kgtool import progress
+from kgtool.query import query_graph
+
+engine_module = importlib.import_module("kgtool.engine")
+TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture
+def shipped_copy(make_project, root):
+    project = make_project()
+    shutil.rmtree(project / "data")
+    shutil.copytree(root / "data", project / "data")
+    return project
+
+
+@pytest.fixture
+def disk_store_always(monkeypatch):
+    """Use the on-disk query store whatever the project's size (it starts at 4 MB of input)."""
+    monkeypatch.setattr(engine_module, "DISK_STORE_MIN_BYTES", 0)
+
+
+def _rows(result):
+    return [tuple(str(v) for v in row.values()) for row in result.rows]
+
+
+def test_a_warm_query_is_answered_from_the_on_disk_store_without_parsing(shipped_copy, disk_store_always):
+    cold = kgtool.query(shipped_copy, name="profile-enables", params={"dim": ["engineering-led-cdp"]})
+    stores = list((shipped_copy / ".kgtool-cache").glob("query-store-*"))
+    assert len(stores) == 1 and stores[0].is_dir()
+    kg = kgtool.load(shipped_copy, lazy=True)
+    warm = kgtool.query(kg, name="profile-enables", params={"dim": ["engineering-led-cdp"]})
+    assert not kg.parsed, "a warm query parsed the files"
+    assert _rows(warm) == _rows(cold) and len(warm.rows) == 7
+
+
+def test_the_on_disk_store_is_keyed_by_content(shipped_copy, disk_store_always):
+    kgtool.query(shipped_copy, name="node-list")
+    first = {p.name for p in (shipped_copy / ".kgtool-cache").glob("query-store-*")}
+    seed = shipped_copy / "data" / "vendor" / "vendor.hightouch.ttl"
+    seed.write_text(seed.read_text().replace('dcterms:title "Hightouch"', 'dcterms:title "Hightouch (renamed)"'))
+    result = kgtool.query(shipped_copy, name="node-list")
+    second = {p.name for p in (shipped_copy / ".kgtool-cache").glob("query-store-*")}
+    assert first != second and len(second) == 1, "the old entry is replaced, not kept"
+    titles = {str(row["title"]) for row in result.rows}
+    assert "Hightouch (renamed)" in titles and "Hightouch" not in titles
+
+
+def test_a_damaged_on_disk_store_is_rebuilt(shipped_copy, disk_store_always):
+    kgtool.query(shipped_copy, name="node-list")
+    store = next((shipped_copy / ".kgtool-cache").glob("query-store-*"))
+    for child in store.iterdir():
+        if child.is_file():
+            child.write_bytes(b"garbage")
+    result = kgtool.query(shipped_copy, name="node-list")
+    assert len(result.rows) == 52
+
+
+def test_a_broken_file_is_still_reported_when_the_cache_cannot_answer(shipped_copy, disk_store_always, cli):
+    kgtool.query(shipped_copy, name="node-list")
+    broken = shipped_copy / "data" / "vendor" / "vendor.hightouch.ttl"
+    broken.write_text(broken.read_text() + "\ncdp:oops cdp:p .\n")
+    result = cli("--project", str(shipped_copy), "query", "node-list")
+    assert result.exit_code == 3
+    assert "data/vendor/vendor.hightouch.ttl:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_validation_never_sees_inferred_triples(shipped_copy):
+    """The store holds the inferred graph for queries; validation must read the asserted graph only."""
+    kg = kgtool.load(shipped_copy)
+    before = kgtool.validate(kg, as_of=TODAY)
+    query_graph(kg).run("SELECT * WHERE { ?s ?p ?o } LIMIT 1")  # puts the inferred graph in the store
+    assert kg.inferred_in_store
+    after = kgtool.validate(kg, as_of=TODAY)
+    assert [(f.rule, f.focus, f.value) for f in after.findings] == [(f.rule, f.focus, f.value) for f in before.findings]
+    assert query_graph(kg).run("ASK { ?s <https://cdp.composablestack.ai/kg/ontology#enabledBy> ?o }").value
+
+
+def test_a_query_does_not_import_the_reasoners_or_validators(root):
+    """Start-up: a query on a warm cache imports neither pySHACL, owlrl nor rdflib's SPARQL engine."""
+    code = ("import sys\nfrom kgtool.cli import main\n"
+            "try:\n    main(['--project', sys.argv[1], 'query', 'profile-enables', '-p', 'dim', 'engineering-led-cdp'])\n"
+            "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('pyshacl', 'owlrl', 'shacl')"
+            " or m.startswith('rdflib.plugins.sparql'))\n"
+            "print('LOADED', loaded)\n")
+    subprocess.run([sys.executable, "-c", code, str(root)], check=True, capture_output=True)  # warms the cache
+    out = subprocess.run([sys.executable, "-c", code, str(root)], check=True, capture_output=True, text=True).stdout
+    assert out.strip().endswith("LOADED []"), out
+
+
+def test_progress_is_drawn_on_stderr_only_when_asked_or_on_a_terminal(monkeypatch, capsys):
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    monkeypatch.setattr(progress, "INTERVAL", 0.0)
+    monkeypatch.setenv("KGTOOL_PROGRESS", "1")
+    with progress.bar("loading", total=3) as bar:
+        for _ in range(3):
+            bar.advance()
+    out, err = capsys.readouterr()
+    assert out == "" and "loading [" in err and "3/3" in err and "loading: done in" in err
+    monkeypatch.setenv("KGTOOL_PROGRESS", "0")
+    with progress.bar("loading", total=3) as bar:
+        bar.advance(3)
+    with progress.step("inferring"):
+        pass
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.delenv("KGTOOL_PROGRESS")
+    assert not progress.enabled()  # pytest captures stderr: not a terminal
+
+
+def test_a_step_that_outlasts_the_delay_says_so(monkeypatch, capsys):
+    import time
+
+    monkeypatch.setattr(progress, "DELAY", 0.05)
+    monkeypatch.setenv("KGTOOL_PROGRESS", "1")
+    with progress.step("inferring"):
+        time.sleep(0.3)
+    with progress.step("quick"):
+        pass
+    err = capsys.readouterr().err
+    assert "inferring..." in err and "inferring: done in" in err and "quick" not in err
