@@ -57,7 +57,7 @@ import generate  # noqa: E402  (benchmarks/generate.py)
 
 AS_OF = "2026-11-26"
 # Engine name -> extra global arguments of the kgtool CLI (placed before the sub-command).
-ENGINES: dict[str, list[str]] = {"rdflib": [], "oxigraph": ["--engine", "oxigraph"]}
+ENGINES: dict[str, list[str]] = {"rdflib": ["--engine", "rdflib"], "oxigraph": ["--engine", "oxigraph"]}
 STEP_GROUPS = ("generate", "startup", "load", "infer", "validate", "queries", "recommend", "check", "baseline")
 BASELINE_STEPS = {"parse": "rdflib parse", "rdfs": "owlrl RDFS closure", "owlrl": "owlrl OWL-RL closure",
                   "shacl": "pyshacl validate"}
