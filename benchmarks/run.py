@@ -840,6 +840,9 @@ def markdown(results: dict) -> str:
         f"- Engines run: {', '.join(results.get('engines', [])) or '-'}"
         + ("; not run: " + "; ".join(f"{k} ({v})" for k, v in results.get("engines_refused", {}).items())
            if results.get("engines_refused") else ""),
+        *[f"- Added from a separate run (`{' '.join(run.get('command') or [])}`, {run.get('started')} to "
+          f"{run.get('finished')}, load average {run.get('loadavg_start')} to {run.get('loadavg_end')}): "
+          + ", ".join(run.get("steps", [])) for run in results.get("added_runs", [])],
         "",
         "## Results",
         "",
@@ -866,6 +869,37 @@ def preserved_notes(path: Path) -> str:
         return ""
     found = re.search(r"<!-- notes:start -->\n?(.*?)<!-- notes:end -->", text, re.S)
     return found.group(1) if found else ""
+
+
+def add_from(args: argparse.Namespace) -> int:
+    """Merge the measurements of other results files into ``--out`` (keeping what it has) and rewrite
+    the report: the record of each added run (command, load average) goes along in ``added_runs``."""
+    out = Path(args.out)
+    results = json.loads(out.read_text())
+    have = {(m["size"], m["engine"], m["step"]) for m in results["measurements"]}
+    for name in args.add_from:
+        other = json.loads(Path(name).read_text())
+        added = [m for m in other["measurements"] if (m["size"], m["engine"], m["step"]) not in have]
+        results["measurements"] += added
+        results.setdefault("added_runs", []).append({
+            "command": other.get("command"), "started": other.get("started"), "finished": other.get("finished"),
+            "loadavg_start": other.get("loadavg_start"), "loadavg_end": other.get("loadavg_end"),
+            "steps": sorted({f"{m['size']} {m['engine']} {m['step']}" for m in added})})
+        for size, info in other.get("sizes", {}).items():
+            mine = results.setdefault("sizes", {}).setdefault(size, {})
+            for key, value in info.items():
+                mine.setdefault(key, value)
+    measurements = [Measurement(**m) for m in results["measurements"]]
+    results["ratios"] = ratios(measurements, list(results.get("sizes", {})))
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=1) + "\n")
+    os.replace(tmp, out)
+    if args.markdown:
+        path = Path(args.markdown)
+        results["_notes"] = preserved_notes(path)
+        path.write_text(markdown(results), encoding="utf-8")
+    print(tables(results, args.timeout))
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -899,6 +933,9 @@ def main(argv: list[str] | None = None) -> int:
                              "(not measured) so that the cached steps can still run (default 0: off)")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     parser.add_argument("--regenerate", action="store_true", help="regenerate projects even when they exist")
+    parser.add_argument("--add-from", action="append", default=[], metavar="FILE",
+                        help="run nothing: add the measurements of another results file (steps --out lacks), "
+                             "then rewrite --out and the report; for a step run separately (e.g. a long baseline)")
     parser.add_argument("--merge", action="store_true",
                         help="keep the measurements of other sizes already in --out (default: replace the file)")
     args = parser.parse_args(argv)
@@ -909,6 +946,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     sizes.sort(key=generate.parse_size)
     wanted = args.engines.split(",") if args.engines else None
+    if args.add_from:
+        return add_from(args)
     engines, refused = probe_engines(bench.kgtool, wanted, env=bench.env)
     if refused:
         for name, why in refused.items():

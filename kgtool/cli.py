@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 findings (validation failed, ASK answered false), 2 usage er
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from datetime import date
@@ -12,7 +13,7 @@ from datetime import date
 import click
 
 from . import api
-from .errors import EXIT_CANNOT_RUN, EXIT_FINDINGS, KgtoolError
+from .errors import EXIT_BROKEN_PIPE, EXIT_CANNOT_RUN, EXIT_FINDINGS, KgtoolError
 from .render import (Format, format_for, render_info, render_push, render_queries, render_query_result,
                      render_recommendation, render_rules, write_output)
 from .report import render_report, summary_line
@@ -39,6 +40,10 @@ class KgtoolGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # the reader went away (`kgtool query ... | head`): stop quietly, as cat does
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
+            ctx.exit(EXIT_BROKEN_PIPE)
         except click.exceptions.Exit:
             raise
         except (click.ClickException, click.exceptions.Abort):

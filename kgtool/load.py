@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
+import os
 import re
 import stat
+import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -355,6 +359,7 @@ def load(project: Project | Path | str | None = None, *, paths: Iterable[Path | 
     base = project.settings.base
     root = project.root
     resolved_dirs: dict[Path, Path] = {}
+    index = FileIndex.open(project.cache_dir) if lazy else None
     with progress.bar("loading", total=len(files)) as bar:
         for path, role in files:
             discovered = path.absolute().is_relative_to(root)
@@ -369,14 +374,21 @@ def load(project: Project | Path | str | None = None, *, paths: Iterable[Path | 
                     raise InputFileError(project.relative(path), f"resolves to {real_folder / path.name}, outside the project",
                                          hint="keep data files inside the project; symlinks out of it are refused")
                 shown = (real_folder / path.name).relative_to(root).as_posix()
-                raw = read_file(path, display=shown)
+                known = index.lookup(shown, path) if index is not None else None
+                raw = read_file(path, display=shown) if known is None else None
             else:
                 shown = project.relative(path)
+                known = None
                 raw = read_file(path, display=shown, inside=root if discovered else None)
-            item = LoadedFile(path=shown, role=role, sha256=hashlib.sha256(raw).hexdigest(),
-                              _count=functools.partial(_count, kg, shown))
+            if known is not None:
+                sha256, size = known
+            else:
+                sha256, size = hashlib.sha256(raw).hexdigest(), len(raw)
+                if index is not None and discovered:
+                    index.record(shown, path, sha256)
+            item = LoadedFile(path=shown, role=role, sha256=sha256, _count=functools.partial(_count, kg, shown))
             kg.files.append(item)
-            kg.input_bytes += len(raw)
+            kg.input_bytes += size
             if lazy:
                 kg._pending.append((path, item))
             else:
@@ -384,7 +396,68 @@ def load(project: Project | Path | str | None = None, *, paths: Iterable[Path | 
                 target = kg._shapes_store if role == "shapes" else kg._store
                 load_into(target, raw, suffix=path.suffix, base=base, display=shown, graph=item.store_graph)
             bar.advance()
+    if index is not None:
+        index.save()
     return kg
+
+
+class FileIndex:
+    """Content hashes of files by (size, mtime, inode), as git's index keeps them, so a lazy load of an
+    unchanged project stats its files instead of reading them. An entry is trusted only if the file was
+    last changed more than a second before the index was written (a later edit in the same clock tick
+    would otherwise go unseen); anything else is read and hashed again."""
+
+    VERSION = 1
+
+    def __init__(self, path: Path, entries: dict, written_ns: int) -> None:
+        self.path, self.entries, self.written_ns = path, entries, written_ns
+        self.changed = False
+
+    @classmethod
+    def open(cls, cache_dir: Path) -> "FileIndex":
+        path = cache_dir / "file-index.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("version") == cls.VERSION:
+                return cls(path, data["entries"], int(data["written_ns"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        return cls(path, {}, 0)
+
+    def lookup(self, shown: str, path: Path) -> tuple[str, int] | None:
+        entry = self.entries.get(shown)
+        if entry is None:
+            return None
+        try:
+            info = path.stat()
+        except OSError:
+            return None
+        size, mtime_ns, inode, sha256 = entry
+        if (info.st_size, info.st_mtime_ns, info.st_ino) != (size, mtime_ns, inode):
+            return None
+        if mtime_ns >= self.written_ns - 1_000_000_000:
+            return None
+        return sha256, size
+
+    def record(self, shown: str, path: Path, sha256: str) -> None:
+        try:
+            info = path.stat()
+        except OSError:
+            return
+        self.entries[shown] = [info.st_size, info.st_mtime_ns, info.st_ino, sha256]
+        self.changed = True
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".file-index-", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"version": self.VERSION, "written_ns": time.time_ns(), "entries": self.entries}, handle)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a read-only project only hashes every time
 
 
 def _count(kg: KnowledgeGraph, path: str) -> int:

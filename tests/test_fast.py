@@ -131,3 +131,14 @@ def test_a_step_that_outlasts_the_delay_says_so(monkeypatch, capsys):
         pass
     err = capsys.readouterr().err
     assert "inferring..." in err and "inferring: done in" in err and "quick" not in err
+
+
+def test_a_reader_that_goes_away_stops_kgtool_quietly(root):
+    """Regression: `kgtool query ... | head` ended with "internal error: BrokenPipeError" and exit 3."""
+    kgtool_bin = str(root / ".venv" / "bin" / "kgtool") if (root / ".venv" / "bin" / "kgtool").exists() else "kgtool"
+    proc = subprocess.Popen([kgtool_bin, "--project", str(root), "query", "source-list"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # no reader: the first write fails with EPIPE
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr
