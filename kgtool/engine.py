@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 
 from .sparql import NODE_INDEX_QUERY, AskResult, GraphResult, NodeIndex, QueryResult, SelectResult, sandbox
 from . import progress

@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
 from . import progress

@@ -23,11 +23,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef, Variable
-from rdflib.namespace import DCTERMS, RDF, XSD
+from rdflib.namespace import XSD
 
 from .errors import NodeLookupError, QueryError, QueryExecutionError
 from .queries import NamedQuery, Parameter
-from .vocab import KG, PREFIXES
+from .vocab import PREFIXES
 
 
 @functools.cache
