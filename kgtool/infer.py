@@ -78,17 +78,7 @@ def rules_closure(ontology: Graph, data: Graph) -> Graph:
     ``rdfs:subPropertyOf`` and ``rdfs:subClassOf`` (transitively), ``rdfs:domain`` and ``rdfs:range``;
     applied to a fixpoint. Tested equal to owlrl's closure restricted the same way.
     """
-    properties, classes = vocabulary(ontology)
-    super_props = _transitive({(s, o) for s, o in ontology.subject_objects(RDFS.subPropertyOf)})
-    super_classes = _transitive({(s, o) for s, o in ontology.subject_objects(RDFS.subClassOf)})
-    inverse: dict[URIRef, set[URIRef]] = {}
-    for p, q in ontology.subject_objects(OWL.inverseOf):
-        inverse.setdefault(p, set()).add(q)
-        inverse.setdefault(q, set()).add(p)
-    for p in ontology.subjects(RDF.type, OWL.SymmetricProperty):
-        inverse.setdefault(p, set()).add(p)
-    domains = {p: set(ontology.objects(p, RDFS.domain)) for p in set(ontology.subjects(RDFS.domain, None))}
-    ranges = {p: set(ontology.objects(p, RDFS.range)) for p in set(ontology.subjects(RDFS.range, None))}
+    properties, classes, super_props, super_classes, inverse, domains, ranges = _axioms(ontology)
     resources = {s for s in data.subjects() if isinstance(s, URIRef)}
     known = set(data) | set(ontology)
     todo = list(data)
@@ -122,6 +112,23 @@ def rules_closure(ontology: Graph, data: Graph) -> Graph:
     return inferred
 
 
+def _axioms(ontology: Graph) -> tuple:
+    """What both rule reasoners read from the ontology: the vocabulary, the transitive sub-property and
+    sub-class maps, inverses (symmetric properties are their own inverse), domains and ranges."""
+    properties, classes = vocabulary(ontology)
+    super_props = _transitive({(s, o) for s, o in ontology.subject_objects(RDFS.subPropertyOf)})
+    super_classes = _transitive({(s, o) for s, o in ontology.subject_objects(RDFS.subClassOf)})
+    inverse: dict[URIRef, set[URIRef]] = {}
+    for p, q in ontology.subject_objects(OWL.inverseOf):
+        inverse.setdefault(p, set()).add(q)
+        inverse.setdefault(q, set()).add(p)
+    for p in ontology.subjects(RDF.type, OWL.SymmetricProperty):
+        inverse.setdefault(p, set()).add(p)
+    domains = {p: set(ontology.objects(p, RDFS.domain)) for p in set(ontology.subjects(RDFS.domain, None))}
+    ranges = {p: set(ontology.objects(p, RDFS.range)) for p in set(ontology.subjects(RDFS.range, None))}
+    return properties, classes, super_props, super_classes, inverse, domains, ranges
+
+
 def _transitive(pairs: set[tuple]) -> dict[URIRef, set[URIRef]]:
     direct: dict[URIRef, set[URIRef]] = {}
     for a, b in pairs:
@@ -140,7 +147,7 @@ def _transitive(pairs: set[tuple]) -> dict[URIRef, set[URIRef]]:
 
 @dataclass(frozen=True)
 class CompiledRules:
-    """The ontology's entailments compiled to lookup tables, applied by the store in three updates.
+    """The ontology's entailments compiled to lookup tables, applied by the store in five SELECTs.
 
     Every rule our ontology uses has a single data triple as premise, so the fixpoint can be computed
     once on the schema: for a data predicate ``p``, ``triples`` lists each ``(q, flipped)`` that some
@@ -169,14 +176,22 @@ class CompiledRules:
         others = [*exclude, graph]
         not_data = ", ".join(f"<{g.value}>" for g in others)
         premise = f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN ({not_data}))"
+        def values(names: str, rows) -> str:
+            return f"VALUES ({names}) {{ " + " ".join("(" + " ".join(_term(v) for v in row) + ")" for row in rows) + " }"
+
+        # (rows, table, what the premise ?s ?p ?o gives): ?x ?q ?y to add, and whether ?x came from the object
         rules = [
-            (self.triples_iri, "?p ?q ?flip",
+            (self.triples_iri, values("?p ?q ?flip", self.triples_iri),
              "FILTER(isIRI(?o)) BIND(IF(?flip, ?o, ?s) AS ?x) BIND(IF(?flip, ?s, ?o) AS ?y) BIND(?flip AS ?fromObject)"),
-            (self.triples_literal, "?p ?q", "FILTER(!isIRI(?o)) BIND(?s AS ?x) BIND(?o AS ?y) BIND(false AS ?fromObject)"),
-            (self.types_iri, "?p ?y ?side",
+            (self.triples_literal, values("?p ?q", self.triples_literal),
+             "FILTER(!isIRI(?o)) BIND(?s AS ?x) BIND(?o AS ?y) BIND(false AS ?fromObject)"),
+            (self.types_iri, values("?p ?y ?side", self.types_iri),
              f"FILTER(isIRI(?o)) BIND(IF(?side = \"s\", ?s, ?o) AS ?x) BIND({rdf_type} AS ?q) BIND(?side = \"o\" AS ?fromObject)"),
-            (self.types_literal, "?p ?y", f"FILTER(!isIRI(?o)) BIND(?s AS ?x) BIND({rdf_type} AS ?q) BIND(false AS ?fromObject)"),
-            (self.superclasses, "?p ?y", f"FILTER(?p = {rdf_type}) BIND(?s AS ?x) BIND({rdf_type} AS ?q) BIND(false AS ?fromObject)"),
+            (self.types_literal, values("?p ?y", self.types_literal),
+             f"FILTER(!isIRI(?o)) BIND(?s AS ?x) BIND({rdf_type} AS ?q) BIND(false AS ?fromObject)"),
+            # (class, superclass): the premise is a type triple ?s a ?o
+            (self.superclasses, values("?o ?y", self.superclasses) + f" BIND({rdf_type} AS ?p)",
+             f"BIND(?s AS ?x) BIND({rdf_type} AS ?q) BIND(false AS ?fromObject)"),
         ]
         excluded = set(others)
         is_data_subject: dict = {}
@@ -188,13 +203,9 @@ class CompiledRules:
             return is_data_subject[node]
 
         added = 0
-        for rows, names, binds in rules:
+        for rows, table, binds in rules:
             if not rows:
                 continue
-            if rows is self.superclasses:  # (class, superclass): the premise is a type triple ?s a ?o
-                table = "VALUES (?o ?y) { " + " ".join(f"(<{c}> <{d}>)" for c, d in rows) + " } BIND(" + rdf_type + " AS ?p)"
-            else:
-                table = "VALUES (" + names + ") { " + " ".join("(" + " ".join(_term(v) for v in row) + ")" for row in rows) + " }"
             text = (f"SELECT DISTINCT ?x ?q ?y ?fromObject WHERE {{ {table} {premise} {binds} FILTER(isIRI(?x)) "
                     f"FILTER NOT EXISTS {{ GRAPH ?g3 {{ ?x ?q ?y }} }} }}")
             quads = [ox.Quad(row["x"], row["q"], row["y"], graph) for row in store.query(text)
@@ -214,17 +225,7 @@ def _term(value) -> str:
 
 def compile_rules(ontology: Graph) -> CompiledRules:
     """Compile the ontology's inverse, symmetric, sub-property, sub-class, domain and range axioms."""
-    properties, classes = vocabulary(ontology)
-    super_props = _transitive({(s, o) for s, o in ontology.subject_objects(RDFS.subPropertyOf)})
-    super_classes = _transitive({(s, o) for s, o in ontology.subject_objects(RDFS.subClassOf)})
-    inverse: dict[URIRef, set[URIRef]] = {}
-    for p, q in ontology.subject_objects(OWL.inverseOf):
-        inverse.setdefault(p, set()).add(q)
-        inverse.setdefault(q, set()).add(p)
-    for p in ontology.subjects(RDF.type, OWL.SymmetricProperty):
-        inverse.setdefault(p, set()).add(p)
-    domains = {p: set(ontology.objects(p, RDFS.domain)) for p in set(ontology.subjects(RDFS.domain, None))}
-    ranges = {p: set(ontology.objects(p, RDFS.range)) for p in set(ontology.subjects(RDFS.range, None))}
+    properties, classes, super_props, super_classes, inverse, domains, ranges = _axioms(ontology)
     mentioned = set(super_props) | set(inverse) | set(domains) | set(ranges)
 
     def up(cls: URIRef) -> set[URIRef]:
