@@ -65,9 +65,6 @@ class OxigraphGraph:
 
     def graph_store(self) -> ox.Store:
         """The store, with the inferred graph present (or absent) as this target needs."""
-        return self._ready()
-
-    def _ready(self) -> ox.Store:
         if self.kg is not None:
             if self.inferred and not self.kg.inferred_in_store:
                 from .infer import infer_in_store
@@ -85,7 +82,7 @@ class OxigraphGraph:
 
     def run(self, text: str, *, name: str | None = None) -> QueryResult:
         sandbox(text, name=name)  # no FROM, no SERVICE, no update
-        store = self._ready()
+        store = self.graph_store()
         try:
             result = store.query(text, use_default_graph_as_union=self.union)
         except (SyntaxError, OSError, ValueError) as exc:
@@ -108,7 +105,7 @@ class OxigraphGraph:
         if self._index is None:
             ids: dict[str, URIRef] = {}
             aliases: dict[str, set[URIRef]] = {}
-            store = self._ready()
+            store = self.graph_store()
             for row in store.query(NODE_INDEX_QUERY, use_default_graph_as_union=self.union):
                 node = row["node"]
                 if not isinstance(node, ox.NamedNode):
@@ -119,6 +116,12 @@ class OxigraphGraph:
                     aliases.setdefault(row["alias"].value, set()).add(iri)
             self._index = NodeIndex(ids, {a: frozenset(v) for a, v in aliases.items()})
         return self._index
+
+
+def union_ntriples(store: ox.Store, *, union: bool = True) -> bytes:
+    """The store's union graph (or only its default graph) as N-Triples, written by the store."""
+    triples = store.query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=union)
+    return triples.serialize(format=ox.RdfFormat.N_TRIPLES)
 
 
 STORE_VERSION = "1"
@@ -138,9 +141,8 @@ def write_query_store(kg: "KnowledgeGraph", path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(tmp, ignore_errors=True)
         with progress.step("writing the query cache"):
-            triples = kg.store.query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
             disk = ox.Store(str(tmp))
-            disk.bulk_load(triples.serialize(format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)
+            disk.bulk_load(union_ntriples(kg.store), format=ox.RdfFormat.N_TRIPLES)
             disk.flush()
             del disk
         try:

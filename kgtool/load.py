@@ -118,9 +118,6 @@ class KnowledgeGraph:
                 self._pending.pop(0)
                 bar.advance()
 
-    def _store_of(self, item: LoadedFile) -> ox.Store:
-        return self.shapes_store if item.role == "shapes" else self.store
-
     def file_triples(self, item: LoadedFile) -> Iterator[tuple]:
         """The rdflib triples of one file, parsed again from the file: the store keeps numbers in a
         canonical form ("0.8"), while rdflib and the files keep their lexical form ("0.80")."""
@@ -128,10 +125,12 @@ class KnowledgeGraph:
         raw = read_file(path, display=item.path)
         yield from parse_bytes(raw, suffix=path.suffix, base=self.project.settings.base, display=item.path)
 
-    def count(self, item: LoadedFile) -> int:
-        if item.path not in self._counts:
-            self._counts[item.path] = sum(1 for _ in self._store_of(item).quads_for_pattern(None, None, None, item.store_graph))
-        return self._counts[item.path]
+    def count(self, role: str, path: str) -> int:
+        """How many triples the file holds (what ``LoadedFile.triples`` answers)."""
+        if path not in self._counts:
+            store = self.shapes_store if role == "shapes" else self.store
+            self._counts[path] = sum(1 for _ in store.quads_for_pattern(None, None, None, store_graph(role, path)))
+        return self._counts[path]
 
     def asserted_store(self) -> ox.Store:
         """The store with only asserted triples: its union default graph is ontology + data."""
@@ -386,13 +385,12 @@ def load(project: Project | Path | str | None = None, *, paths: Iterable[Path | 
                 sha256, size = hashlib.sha256(raw).hexdigest(), len(raw)
                 if index is not None and discovered:
                     index.record(shown, path, sha256)
-            item = LoadedFile(path=shown, role=role, sha256=sha256, _count=functools.partial(_count, kg, shown))
+            item = LoadedFile(path=shown, role=role, sha256=sha256, _count=functools.partial(kg.count, role, shown))
             kg.files.append(item)
             kg.input_bytes += size
             if lazy:
                 kg._pending.append((path, item))
             else:
-                _check_utf8(raw, shown)
                 target = kg._shapes_store if role == "shapes" else kg._store
                 load_into(target, raw, suffix=path.suffix, base=base, display=shown, graph=item.store_graph)
             bar.advance()
@@ -458,10 +456,6 @@ class FileIndex:
             os.replace(tmp, self.path)
         except OSError:
             pass  # a read-only project only hashes every time
-
-
-def _count(kg: KnowledgeGraph, path: str) -> int:
-    return kg.count(next(f for f in kg.files if f.path == path))
 
 
 def _bind(graph: Graph) -> None:

@@ -638,11 +638,10 @@ def _dump(target: Target) -> bytes:
     """The query graph as N-Quads, for the worker processes."""
     import pyoxigraph as ox
 
-    from .engine import OxigraphGraph, to_ox
+    from .engine import OxigraphGraph, to_ox, union_ntriples
 
     if isinstance(target, OxigraphGraph):  # its union (or default) graph, as N-Triples (valid N-Quads)
-        triples = target.graph_store().query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=target.union)
-        return triples.serialize(format=ox.RdfFormat.N_TRIPLES)
+        return union_ntriples(target.graph_store(), union=target.union)
     store = ox.Store()
     store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.DefaultGraph()) for s, p, o in target.graph)
     return store.dump(format=ox.RdfFormat.N_QUADS)

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
 from . import progress
 from .errors import KgtoolError, ShapesError, UsageError
 from .load import KnowledgeGraph
+from .terms import to_rdflib
 from .queries import NamedQuery, catalog
 from .sparql import Bindings, SelectResult, bound_text, check_query, coerce, remember_verdicts, run
 from .vocab import KG, SH
@@ -235,10 +237,6 @@ class StoreLookup:
     kg: KnowledgeGraph
 
     def value(self, subject, predicate):
-        import pyoxigraph as ox
-
-        from .terms import to_rdflib
-
         store = self.kg.asserted_store()
         for quad in store.quads_for_pattern(ox.NamedNode(str(subject)), ox.NamedNode(str(predicate)), None, None):
             return to_rdflib(quad.object)
@@ -261,11 +259,9 @@ def check_shapes_cached(shapes: Graph, kg: KnowledgeGraph) -> None:
 
 def _store_ntriples(kg: KnowledgeGraph) -> str:
     """Ontology + data as N-Triples, straight from the store (order does not matter to a validator)."""
-    import pyoxigraph as ox
+    from .engine import union_ntriples
 
-    store = kg.asserted_store()
-    triples = store.query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
-    return triples.serialize(format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    return union_ntriples(kg.asserted_store()).decode("utf-8")
 
 
 _COMPILED: dict[str, object] = {}
@@ -293,10 +289,6 @@ def _from_nt(text: str | None):
         return BNode(text[2:])
     if re.match(r"^[a-z][a-z0-9+.-]*:[^\s\"]*$", text):  # an IRI written bare (severity, component)
         return URIRef(text)
-    import pyoxigraph as ox
-
-    from .terms import to_rdflib
-
     quad = next(iter(ox.parse(f"<urn:x> <urn:x> {text} .", format=ox.RdfFormat.N_TRIPLES)))
     return to_rdflib(quad.object)
 
