@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 import subprocess
 import sys
+import time
 from datetime import date
 
 import pytest
@@ -121,8 +123,6 @@ def test_progress_is_drawn_on_stderr_only_when_asked_or_on_a_terminal(monkeypatc
 
 
 def test_a_step_that_outlasts_the_delay_says_so(monkeypatch, capsys):
-    import time
-
     monkeypatch.setattr(progress, "DELAY", 0.05)
     monkeypatch.setenv("KGTOOL_PROGRESS", "1")
     with progress.step("inferring"):
@@ -142,3 +142,37 @@ def test_a_reader_that_goes_away_stops_kgtool_quietly(root):
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141, stderr
     assert "internal error" not in stderr and "Traceback" not in stderr
+
+
+def test_the_file_index_trusts_a_hash_only_for_an_unchanged_settled_file(tmp_path):
+    load_module = importlib.import_module("kgtool.load")
+    cache = tmp_path / "cache"
+    settled, fresh = tmp_path / "settled.ttl", tmp_path / "fresh.ttl"
+    settled.write_text("<urn:a> <urn:b> <urn:c> .\n")
+    fresh.write_text("<urn:a> <urn:b> <urn:d> .\n")
+    past = time.time_ns() - 10 * 10**9
+    os.utime(settled, ns=(past, past))
+    index = load_module.FileIndex.open(cache)
+    index.record("settled.ttl", settled, "sha-settled")
+    index.record("fresh.ttl", fresh, "sha-fresh")
+    index.save()
+    reopened = load_module.FileIndex.open(cache)
+    assert reopened.lookup("settled.ttl", settled) == ("sha-settled", settled.stat().st_size)
+    assert reopened.lookup("fresh.ttl", fresh) is None, "changed within a second of the index: re-hash (racy)"
+    settled.write_text("<urn:a> <urn:b> <urn:changed> .\n")
+    os.utime(settled, ns=(past, past))
+    assert reopened.lookup("settled.ttl", settled) is None, "a changed size must not reuse the old hash"
+
+
+def test_a_lazy_load_of_an_unchanged_project_reads_no_file(shipped_copy, monkeypatch):
+    load_module = importlib.import_module("kgtool.load")
+    past = time.time_ns() - 10 * 10**9
+    for path in shipped_copy.rglob("*.ttl"):
+        os.utime(path, ns=(past, past))
+    first = kgtool.load(shipped_copy, lazy=True)
+    reads = []
+    real = load_module.read_file
+    monkeypatch.setattr(load_module, "read_file", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    second = kgtool.load(shipped_copy, lazy=True)
+    assert reads == [] and second.content_hash == first.content_hash
+    assert second.input_bytes == first.input_bytes > 0
