@@ -176,3 +176,10 @@ def test_a_lazy_load_of_an_unchanged_project_reads_no_file(shipped_copy, monkeyp
     second = kgtool.load(shipped_copy, lazy=True)
     assert reads == [] and second.content_hash == first.content_hash
     assert second.input_bytes == first.input_bytes > 0
+
+
+def test_the_ci_gate_also_infers_and_leaves_the_result_cached(shipped_copy):
+    report = kgtool.check(shipped_copy, as_of=TODAY)
+    assert report.passes()
+    cached = list((shipped_copy / ".kgtool-cache").glob("inferred-*-store*.nt"))
+    assert len(cached) == 1 and cached[0].stat().st_size > 0
