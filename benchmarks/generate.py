@@ -14,7 +14,8 @@ strength, requires, child-of, part-of, alternative-to, contrasts-with, correlate
 risk-of, superseded-by), occasional unless/needs conditions, evidence from the source registry; a
 three-level dimension taxonomy under the eight families ``kgtool recommend`` knows
 (``org-dim.dw`` > ``org-dim.dw.snowflake-17`` > ``org-dim.dw.snowflake-17.eu-342``); a few stale
-nodes (warnings, not violations) and a few superseded alias nodes. Every node is valid against
+nodes (warnings, not violations), a few superseded alias nodes, and bodies that name other nodes by
+title (half of them a node they relate to; 2% one they do not, a body-edge-mismatch warning). Every node is valid against
 ``ontology/shapes.ttl`` and the violation-level checks, so ``kgtool validate`` reports 0 violations.
 
 Output is deterministic for a given size and seed. Turtle is written as text (no rdflib), so 100k
@@ -80,8 +81,8 @@ TAGS = ["composable-cdp", "packaged-cdp", "warehouse-native", "reverse-etl", "ev
 SOURCE_KINDS = ["VendorDoc", "VendorDoc", "VendorDoc", "VendorBlog", "VendorPov", "ThirdParty", "ThirdParty",
                 "Community", "Filing", "KbInternal"]
 
-# Lower-case words only: body texts never contain a node's title, id or alias (those hold capitals or
-# digits), so the body-edge-mismatch and superseded-id-in-use checks stay quiet.
+# Lower-case words only: generated sentences never contain a node's title, id or alias (those hold
+# capitals or digits); names enter a body only through Generator.mentions, on purpose.
 WORDS = {
     "det": ["the", "every", "a", "each", "this", "that", "most"],
     "adj": ["governed", "composable", "packaged", "warehouse-native", "real-time", "batch", "lean", "central",
@@ -344,6 +345,21 @@ class Generator:
             return (AS_OF - timedelta(days=r.randint(STALE_DAYS + 5, STALE_DAYS + 300))).isoformat()
         return (AS_OF - timedelta(days=r.randint(0, STALE_DAYS - 5))).isoformat()
 
+    def mentions(self, node: Node) -> str:
+        """Sentences that name other nodes by title, as real bodies do: half the nodes name one node
+        they relate to, 2% name one they have no relation with (a body-edge-mismatch warning, unless
+        that node happens to relate back)."""
+        r = self.rng
+        text = ""
+        if node.rels and r.random() < 0.5:
+            text += f" It works with {r.choice(node.rels)[1].title}."
+        if r.random() < 0.02:
+            related = {obj.id for _t, obj, _e in node.rels}
+            other = r.choice(self.nodes)
+            if other is not node and other.id not in related and other.alias_of is None:
+                text += f" Compare {other.title}."
+        return text
+
     def node_text(self, index: int, node: Node) -> str:
         r = self.rng
         iri = f"https://cdp.composablestack.ai/kg/{node.id}#"
@@ -385,7 +401,7 @@ class Generator:
         for k in range(1, n_sections + 1):
             if k == 1:
                 out.append(f'\n:section-1\n    a kg:BodySection ;\n    kg:sectionType kg:Introduction ;\n'
-                           f'    kg:order 1 ;\n    kg:text "{self.text(r.randint(2, 4))}" .\n')
+                           f'    kg:order 1 ;\n    kg:text "{self.text(r.randint(2, 4))}{self.mentions(node)}" .\n')
             elif r.random() < 0.4:
                 items = r.randint(2, 3)
                 out.append(f'\n:section-{k}\n    a kg:BodySection ;\n    kg:sectionType kg:AgentBehaviour ;\n'

@@ -319,8 +319,10 @@ def run_checks(kg: KnowledgeGraph, data: Graph, *, as_of: date, stale_days: int,
             else:
                 raise ShapesError(f"{query.path}: check parameter {param.name} needs a default")
         try:
-            text = bound_text(query.text, bindings, name=name)
-            result = target.run(text, name=name) if target is not None else run(data, text, name=name)
+            result = _fast_rows(name, query.text, target) if target is not None and not bindings.values else None
+            if result is None:
+                text = bound_text(query.text, bindings, name=name)
+                result = target.run(text, name=name) if target is not None else run(data, text, name=name)
         except UsageError as exc:
             raise ShapesError(f"{query.path}: {exc.message}") from None
         if not isinstance(result, SelectResult):
@@ -336,6 +338,12 @@ def run_checks(kg: KnowledgeGraph, data: Graph, *, as_of: date, stale_days: int,
                 kg, data, rule=name, severity=query.severity, focus=focus, path=row.get("path"),
                 value=row.get("value"), message=str(message) if message is not None else query.title, kind="check"))
     return findings
+
+
+def _fast_rows(name: str, text: str, target) -> SelectResult | None:
+    from .fastchecks import accelerated
+
+    return accelerated(name, text, target.graph_store(), target.union)
 
 
 def validate(kg: KnowledgeGraph, *, as_of: date | None = None, stale_days: int | None = None,

@@ -183,3 +183,67 @@ def test_the_ci_gate_also_infers_and_leaves_the_result_cached(shipped_copy):
     assert report.passes()
     cached = list((shipped_copy / ".kgtool-cache").glob("inferred-*-store*.nt"))
     assert len(cached) == 1 and cached[0].stat().st_size > 0
+
+
+# ---- body-edge-mismatch, answered by an Aho-Corasick pass instead of names x bodies in SPARQL ----
+
+fastchecks = importlib.import_module("kgtool.fastchecks")
+validate_module = importlib.import_module("kgtool.validate")
+RULES = __import__("pathlib").Path(__file__).parent / "fixtures" / "rules"
+
+
+def _check_rows(kg, *, accelerated: bool):
+    from kgtool.engine import OxigraphGraph
+    from kgtool.queries import catalog
+
+    target = OxigraphGraph.for_kg(kg, inferred=False)
+    query = catalog(kg.project.queries_dir / "checks")["body-edge-mismatch"]
+    if accelerated:
+        result = fastchecks.accelerated("body-edge-mismatch", query.text, target.graph_store(), target.union)
+        assert result is not None, "the shipped check's text is the one the accelerator is bound to"
+    else:
+        result = target.run(query.text, name="body-edge-mismatch")
+    return sorted(tuple(str(row[v]) for v in ("focus", "path", "value", "message")) for row in result.rows)
+
+
+def test_the_accelerated_body_check_gives_the_sparql_rows_on_the_shipped_graph(root):
+    kg = kgtool.load(root)
+    rows = _check_rows(kg, accelerated=True)
+    assert len(rows) >= 5
+    assert rows == _check_rows(kg, accelerated=False)
+
+
+@pytest.mark.parametrize("fixture", ["body-edge-mismatch.bad.ttl", "body-edge-mismatch.good.ttl"])
+def test_the_accelerated_body_check_gives_the_sparql_rows_on_the_fixtures(make_project, fixture):
+    kg = kgtool.load(make_project({"fixture.ttl": RULES / fixture}))
+    assert _check_rows(kg, accelerated=True) == _check_rows(kg, accelerated=False)
+
+
+def test_an_edited_body_check_runs_as_sparql(shipped_copy, monkeypatch):
+    before = kgtool.validate(shipped_copy, as_of=TODAY, rules={"body-edge-mismatch"})
+    assert before.findings
+    check = shipped_copy / "queries" / "checks" / "body-edge-mismatch.rq"
+    check.write_text(check.read_text().replace("# fix:", "# note: edited by a user\n# fix:"))
+
+    def stale(*_args):
+        raise AssertionError("the accelerator ran for a check whose text changed")
+
+    monkeypatch.setitem(fastchecks.ACCELERATED, "body-edge-mismatch", (fastchecks.ACCELERATED["body-edge-mismatch"][0], stale))
+    after = kgtool.validate(shipped_copy, as_of=TODAY, rules={"body-edge-mismatch"})
+    assert after.findings == before.findings
+
+
+def test_the_body_check_falls_back_to_sparql_for_data_it_does_not_model(make_project):
+    """A language-tagged body text: GROUP_CONCAT and CONTAINS have their own rules for those."""
+    text = (RULES / "body-edge-mismatch.bad.ttl").read_text()
+    tagged = text.replace('"Acme CDP collects events and builds audiences."', '"Acme CDP collects events."@en')
+    assert tagged != text
+    kg = kgtool.load(make_project({"fixture.ttl": tagged}))
+    from kgtool.engine import OxigraphGraph
+
+    target = OxigraphGraph.for_kg(kg, inferred=False)
+    assert fastchecks.body_edge_mismatch(target.graph_store(), target.union) is None
+    fast = kgtool.validate(kg, as_of=TODAY, rules={"body-edge-mismatch"})
+    reference = kgtool.validate(kg, as_of=TODAY, rules={"body-edge-mismatch"}, engine="rdflib")
+    assert [(f.rule, f.focus, f.value) for f in fast.findings] == [(f.rule, f.focus, f.value) for f in reference.findings]
+    assert fast.findings
