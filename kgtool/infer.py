@@ -167,52 +167,119 @@ class CompiledRules:
         are the loaded files); ``exclude`` names the ontology's graphs, which are not data. Returns how
         many triples were added.
 
-        Candidates come from one SELECT per rule table, run by the store; a candidate already stated (or
-        inferred) is dropped there, and one whose subject is only an object in the data is dropped here.
+        One pass over the data quads of each predicate the tables mention (the store's predicate index;
+        SPARQL with the tables as VALUES took 4x longer, most of it on the many duplicate type rows). A
+        candidate already stated or inferred in any graph is dropped, and so is one whose subject is only
+        an object in the data (as in :func:`closure`).
         """
         import pyoxigraph as ox
 
-        rdf_type = f"<{RDF.type}>"
-        others = [*exclude, graph]
-        not_data = ", ".join(f"<{g.value}>" for g in others)
-        premise = f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN ({not_data}))"
-        def values(names: str, rows) -> str:
-            return f"VALUES ({names}) {{ " + " ".join("(" + " ".join(_term(v) for v in row) + ")" for row in rows) + " }"
+        excluded = {*exclude, graph}
+        rdf_type = ox.NamedNode(str(RDF.type))
+        node = {}
 
-        # (rows, table, what the premise ?s ?p ?o gives): ?x ?q ?y to add, and whether ?x came from the object
-        rules = [
-            (self.triples_iri, values("?p ?q ?flip", self.triples_iri),
-             "FILTER(isIRI(?o)) BIND(IF(?flip, ?o, ?s) AS ?x) BIND(IF(?flip, ?s, ?o) AS ?y) BIND(?flip AS ?fromObject)"),
-            (self.triples_literal, values("?p ?q", self.triples_literal),
-             "FILTER(!isIRI(?o)) BIND(?s AS ?x) BIND(?o AS ?y) BIND(false AS ?fromObject)"),
-            (self.types_iri, values("?p ?y ?side", self.types_iri),
-             f"FILTER(isIRI(?o)) BIND(IF(?side = \"s\", ?s, ?o) AS ?x) BIND({rdf_type} AS ?q) BIND(?side = \"o\" AS ?fromObject)"),
-            (self.types_literal, values("?p ?y", self.types_literal),
-             f"FILTER(!isIRI(?o)) BIND(?s AS ?x) BIND({rdf_type} AS ?q) BIND(false AS ?fromObject)"),
-            # (class, superclass): the premise is a type triple ?s a ?o
-            (self.superclasses, values("?o ?y", self.superclasses) + f" BIND({rdf_type} AS ?p)",
-             f"BIND(?s AS ?x) BIND({rdf_type} AS ?q) BIND(false AS ?fromObject)"),
-        ]
-        excluded = set(others)
+        def named(iri) -> "ox.NamedNode":
+            if iri not in node:
+                node[iri] = ox.NamedNode(str(iri))
+            return node[iri]
+
+        # predicate -> what a data triple with it gives. Triples: (q, flipped) with an IRI object, q with
+        # any other object. Types: classes of the subject / of the object with an IRI object, classes of
+        # the subject with any other object; a type depends only on (node, predicate), so each distinct
+        # pair is expanded once, not once per triple.
+        triples_iri: dict = {}
+        triples_other: dict = {}
+        for p, q, flipped in self.triples_iri:
+            triples_iri.setdefault(named(p), []).append((named(q), flipped))
+        for p, q in self.triples_literal:
+            triples_other.setdefault(named(p), []).append(named(q))
+        types_s: dict = {}
+        types_o: dict = {}
+        types_other: dict = {}
+        for p, cls, side in self.types_iri:
+            (types_s if side == "s" else types_o).setdefault(named(p), set()).add(named(cls))
+        for p, cls in self.types_literal:
+            types_other.setdefault(named(p), set()).add(named(cls))
+        up: dict = {}
+        for cls, sup in self.superclasses:
+            up.setdefault(named(cls), []).append(named(sup))
+
+        certain: set = set()  # (x, q, y) whose subject is a data subject by construction
+        if_subject: set = set()  # (x, q, y) whose subject came from a data triple's object
+        typed_s: set = set()  # (subject, predicate) with an IRI object
+        typed_o: set = set()  # (object, predicate)
+        typed_other: set = set()  # (subject, predicate) with any other object
+        predicates = triples_iri.keys() | triples_other.keys() | types_s.keys() | types_o.keys() | types_other.keys()
+        for predicate in predicates:
+            iri_rules, other_rules = triples_iri.get(predicate, ()), triples_other.get(predicate, ())
+            by_s, by_o, by_other = predicate in types_s, predicate in types_o, predicate in types_other
+            for quad in store.quads_for_pattern(None, predicate, None, None):
+                if quad.graph_name in excluded or isinstance(quad.graph_name, ox.DefaultGraph):
+                    continue
+                s, o = quad.subject, quad.object
+                subject_iri = isinstance(s, ox.NamedNode)
+                if isinstance(o, ox.NamedNode):
+                    for q, flipped in iri_rules:
+                        if flipped:  # the object becomes the subject
+                            if_subject.add((o, q, s))
+                        elif subject_iri:
+                            certain.add((s, q, o))
+                    if by_s and subject_iri:
+                        typed_s.add((s, predicate))
+                    if by_o:
+                        typed_o.add((o, predicate))
+                elif subject_iri:
+                    for q in other_rules:
+                        certain.add((s, q, o))
+                    if by_other:
+                        typed_other.add((s, predicate))
+        # node -> its classes, through the set of (table, predicate) that typed it: nodes share few sets
+        reasons: dict = {}
+        tables = (types_s, types_other, types_o)
+        for k, pairs in enumerate((typed_s, typed_other, typed_o)):
+            for x, predicate in pairs:
+                reasons.setdefault(x, set()).add((k, predicate))
+        classes_of: dict = {}
+        for x, why in reasons.items():
+            key = frozenset(why)
+            if key not in classes_of:
+                from_subject = set().union(*(tables[k][p] for k, p in why if k < 2))
+                from_object = set().union(*(tables[k][p] for k, p in why if k == 2)) - from_subject
+                classes_of[key] = (from_subject, from_object)
+            from_subject, from_object = classes_of[key]
+            certain.update((x, rdf_type, cls) for cls in from_subject)
+            if_subject.update((x, rdf_type, cls) for cls in from_object)
+        for cls, supers in up.items():
+            for quad in store.quads_for_pattern(None, rdf_type, cls, None):
+                if quad.graph_name in excluded or isinstance(quad.graph_name, ox.DefaultGraph):
+                    continue
+                if isinstance(quad.subject, ox.NamedNode):
+                    certain.update((quad.subject, rdf_type, sup) for sup in supers)
+
         is_data_subject: dict = {}
 
-        def data_subject(node) -> bool:
-            if node not in is_data_subject:
-                is_data_subject[node] = any(quad.graph_name not in excluded
-                                            for quad in store.quads_for_pattern(node, None, None, None))
-            return is_data_subject[node]
+        def data_subject(x) -> bool:
+            if x not in is_data_subject:
+                is_data_subject[x] = any(q.graph_name not in excluded and not isinstance(q.graph_name, ox.DefaultGraph)
+                                         for q in store.quads_for_pattern(x, None, None, None))
+            return is_data_subject[x]
 
-        added = 0
-        for rows, table, binds in rules:
-            if not rows:
-                continue
-            text = (f"SELECT DISTINCT ?x ?q ?y ?fromObject WHERE {{ {table} {premise} {binds} FILTER(isIRI(?x)) "
-                    f"FILTER NOT EXISTS {{ GRAPH ?g3 {{ ?x ?q ?y }} }} }}")
-            quads = [ox.Quad(row["x"], row["q"], row["y"], graph) for row in store.query(text)
-                     if row["fromObject"].value != "true" or data_subject(row["x"])]
-            store.extend(quads)
-            added += len(quads)
-        return added
+        new = certain | {t for t in if_subject - certain if data_subject(t[0])}
+        # Drop what is already stated, in any graph: one scan per predicate (per class for rdf:type),
+        # which is 5x faster than a lookup per candidate and keeps only one group in memory at a time.
+        groups: dict = {}
+        for x, q, y in new:
+            groups.setdefault((q, y) if q == rdf_type else (q, None), []).append((x, y))
+        quads = []
+        for (q, cls), pairs in groups.items():
+            if cls is not None:
+                have = {quad.subject for quad in store.quads_for_pattern(None, q, cls, None)}
+                quads.extend(ox.Quad(x, q, y, graph) for x, y in pairs if x not in have)
+            else:
+                have = {(quad.subject, quad.object) for quad in store.quads_for_pattern(None, q, None, None)}
+                quads.extend(ox.Quad(x, q, y, graph) for x, y in pairs if (x, y) not in have)
+        store.extend(quads)
+        return len(quads)
 
 
 def _term(value) -> str:
