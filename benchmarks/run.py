@@ -11,11 +11,12 @@ wrapper):
 - ``load``: ``kgtool info``;
 - ``infer cold``: a first ``kgtool query`` after deleting ``.kgtool-cache/`` (load + inference);
   ``infer warm``: the same query again (load + cached inference);
-- ``validate``: ``kgtool validate --as-of 2026-11-26``;
+- ``validate``: ``kgtool validate --full --as-of 2026-11-26``; then the same without ``--full`` after
+  editing one node (the incremental path);
 - ``query NAME``: every named query, with the parameters of its header's example mapped onto ids of
   the synthetic graph (``benchmark.json`` lists them);
 - ``recommend``: 10 profiles, one ``kgtool recommend --dim ... --dim ...`` call each (total and per call);
-- ``check``: the CI gate, ``kgtool check --as-of 2026-11-26``;
+- ``check``: the CI gate, ``kgtool check --as-of 2026-11-26``, after deleting ``.kgtool-cache/``;
 
 plus the "plain stack" baseline (``benchmarks/baseline.py``: rdflib parse, owlrl RDFS and OWL-RL
 closures, pyshacl validation), one process per step. Every process is killed at ``--timeout``
@@ -96,6 +97,22 @@ class Measurement:
 # ---------------------------------------------------------------------------------------------------
 # Running one process
 # ---------------------------------------------------------------------------------------------------
+
+class NodeEdit:
+    """Edit one node's confidence before each run (a different value each time, so that every run sees
+    one changed file), and put the file back afterwards."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.original, self.count = path, path.read_text(encoding="utf-8"), 0
+
+    def apply(self) -> None:
+        self.count += 1
+        edited = re.sub(r"kg:confidence 0\.\d+", f"kg:confidence 0.{50 + self.count % 2}", self.original, count=1)
+        self.path.write_text(edited, encoding="utf-8")
+
+    def restore(self) -> None:
+        self.path.write_text(self.original, encoding="utf-8")
+
 
 class Runner:
     def __init__(self, *, timeout: float, mem_limit_gb: float | None, log_dir: Path, repeat: int):
@@ -522,8 +539,16 @@ class Bench:
                 self.step(**common, step="infer warm (same query, cached)", group="infer", command=cmd + infer_query,
                           blocked=inferred_blocked)
             if "validate" in self.steps:
-                self.step(**common, step="validate", group="validate",
-                          command=cmd + ["validate", "--as-of", AS_OF], blocked=blocked)
+                m = self.step(**common, step="validate", group="validate",
+                              command=cmd + ["validate", "--full", "--as-of", AS_OF], blocked=blocked)
+                if engine == "oxigraph":  # the reference engine has no incremental path
+                    edit = NodeEdit(path / "data" / "vendor" / f"{ids['vendor']}.ttl")
+                    try:
+                        self.step(**common, step="validate after editing one node", group="validate",
+                                  command=cmd + ["validate", "--as-of", AS_OF], before=edit.apply,
+                                  blocked=blocked or (None if m.status == "ok" else "validate failed"))
+                    finally:
+                        edit.restore()
             if "queries" in self.steps:
                 for qf in query_files:
                     qargs, form = query_args(qf, ids)
@@ -536,8 +561,8 @@ class Bench:
                               command=cmd + ["recommend", *dims, "--as-of", AS_OF, "--format", "json"],
                               blocked=inferred_blocked)
             if "check" in self.steps:
-                self.step(**common, step="check", group="check", command=cmd + ["check", "--as-of", AS_OF],
-                          blocked=blocked)
+                self.step(**common, step="check (CI gate, no cache)", group="check",
+                          command=cmd + ["check", "--as-of", AS_OF], before=drop_cache, blocked=blocked)
         if "baseline" in self.steps and (not self.args.baseline_sizes or size in self.args.baseline_sizes.split(",")):
             for key, label in BASELINE_STEPS.items():
                 m = self.step(size=size, nodes=nodes, engine=PLAIN, step=f"baseline: {label}", group="baseline",

@@ -96,19 +96,26 @@ def info(project: ProjectRef = None) -> Info:
 
 
 def validate(project: ProjectRef = None, *, paths: Iterable[str] | None = None, as_of: date | None = None,
-             stale_days: int | None = None, rules: set[str] | None = None, engine: str = "oxigraph") -> ValidationReport:
-    """Validate a project's graph (or only the data files in ``paths``)."""
+             stale_days: int | None = None, rules: set[str] | None = None, engine: str = "oxigraph",
+             full: bool = False) -> ValidationReport:
+    """Validate a project's graph (or only the data files in ``paths``).
+
+    With the fast engine, every rule and the whole project, only what changed since the last
+    validation is re-checked (``kgtool.incremental``); ``full=True`` checks everything.
+    """
     kg = project if isinstance(project, KnowledgeGraph) else load(project, paths=paths)
-    return _validate(kg, as_of=as_of, stale_days=stale_days, rules=rules, engine=engine)
+    return _validate(kg, as_of=as_of, stale_days=stale_days, rules=rules, engine=engine,
+                     incremental=not full and paths is None)
 
 
-def check(project: ProjectRef = None, *, as_of: date | None = None, engine: str = "oxigraph") -> ValidationReport:
+def check(project: ProjectRef = None, *, as_of: date | None = None, engine: str = "oxigraph",
+          full: bool = False) -> ValidationReport:
     """The CI gate: every file loads, every named query parses and passes the sandbox, the graph validates,
     and inference runs (its result is cached, so queries after a CI run start warm)."""
     kg = _kg(project)
     for query in named_queries(kg).values():
         check_query(with_prefixes(query.text), name=query.name)
-    report = _validate(kg, as_of=as_of, engine=engine)
+    report = _validate(kg, as_of=as_of, engine=engine, incremental=not full)
     if engine == "oxigraph":
         from .infer import infer_in_store
 

@@ -125,35 +125,47 @@ def info(ctx: click.Context, nodes: bool, fmt: str) -> None:
               help="Output format (default: text, or from -o's extension).")
 @click.option("--rule", "rules", multiple=True, help="Run only this rule (repeatable).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report to a file.")
+@click.option("--full", is_flag=True, help="Re-check everything (by default only what changed since the last validation).")
 @click.pass_context
-def validate(ctx, paths, as_of, stale_days, fail_on, fmt, rules, output) -> None:
+def validate(ctx, paths, as_of, stale_days, fail_on, fmt, rules, output, full) -> None:
     """Validate the graph: SHACL completeness shapes and quality checks.
 
     PATHS restricts the data files checked (the ontology and shapes always load).
     """
     fmt_ = format_for(fmt, output, default=Format.TEXT, allowed=REPORT_FORMATS)
     report = api.validate(ctx.obj["project"], paths=paths or None, as_of=_as_of(as_of), stale_days=stale_days,
-                          rules=set(rules) or None, engine=ctx.obj["engine"])
+                          rules=set(rules) or None, engine=ctx.obj["engine"], full=full)
     write_output(render_report(report, fmt_, fail_on, rules=api.list_rules(ctx.obj["project"])
                                if fmt_ == Format.SARIF else None), output)
     if output:
         click.echo(summary_line(report, fail_on), err=True)
+    _say_how(report)
     ctx.exit(0 if report.passes(fail_on) else EXIT_FINDINGS)
+
+
+def _say_how(report) -> None:
+    """On a terminal (or with KGTOOL_PROGRESS=1), say whether the validation was incremental."""
+    from . import progress
+
+    if report.incremental is not None and progress.enabled():
+        click.echo(report.incremental.describe(), err=True)
 
 
 @main.command()
 @click.option("--as-of", "as_of", metavar="DATE", help="Evaluation date for staleness (default: today).")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="violation", show_default=True)
 @click.option("--format", "fmt", type=click.Choice([f.value for f in REPORT_FORMATS]), default=None)
+@click.option("--full", is_flag=True, help="Re-check everything (by default only what changed since the last validation).")
 @click.pass_context
-def check(ctx, as_of, fail_on, fmt) -> None:
+def check(ctx, as_of, fail_on, fmt, full) -> None:
     """The CI gate: load every file, parse every named query, validate the graph.
 
     Exits 1 when a finding at or above --fail-on exists, 3 when something cannot run.
     """
     fmt_ = format_for(fmt, None, default=Format.TEXT, allowed=REPORT_FORMATS)
-    report = api.check(ctx.obj["project"], as_of=_as_of(as_of), engine=ctx.obj["engine"])
+    report = api.check(ctx.obj["project"], as_of=_as_of(as_of), engine=ctx.obj["engine"], full=full)
     write_output(render_report(report, fmt_, fail_on), None)
+    _say_how(report)
     ctx.exit(0 if report.passes(fail_on) else EXIT_FINDINGS)
 
 

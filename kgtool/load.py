@@ -31,6 +31,8 @@ from .terms import to_rdflib
 from .project import Project, find_project
 from .vocab import KG, PREFIXES
 
+_RDF_TYPE = ox.NamedNode(str(RDF.type))
+
 FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
 GRAPH_PREFIX = "urn:kgtool:file:"
 # Inside the store every file is a named graph, named for its role and path; inferred triples (added by
@@ -81,11 +83,12 @@ class KnowledgeGraph:
     _pending: list[tuple[Path, LoadedFile]] = field(default_factory=list, repr=False)
     _subject_lines: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
     _merged: dict[tuple[str, ...], Graph] = field(default_factory=dict, repr=False)
-    _defined_in: dict[URIRef, list[LoadedFile]] | None = field(default=None, repr=False)
+    _defined_in: dict[str, tuple[int, LoadedFile]] | None = field(default=None, repr=False)  # store graph -> file
     _dataset: Dataset | None = field(default=None, repr=False)
     _counts: dict[str, int] = field(default_factory=dict, repr=False)
     inferred_in_store: bool = field(default=False, repr=False)
     input_bytes: int = 0
+    partial: bool = False  # loaded with ``paths``: only some of the project's data files
 
     @property
     def store(self) -> ox.Store:
@@ -184,22 +187,17 @@ class KnowledgeGraph:
         """A hash of every input file's path and content: the key of the build cache."""
         return content_hash(self.files)
 
-    def _definitions(self) -> dict[URIRef, list[LoadedFile]]:
-        if self._defined_in is None:
-            by_graph = {item.store_graph.value: item for item in self.files if item.role == "data"}
-            defined: dict[URIRef, list[LoadedFile]] = {}
-            rows = self.asserted_store().query("SELECT DISTINCT ?s ?g WHERE { GRAPH ?g { ?s a ?t } FILTER(isIRI(?s)) }")
-            for row in rows:
-                item = by_graph.get(row["g"].value)
-                if item is not None:
-                    defined.setdefault(URIRef(row["s"].value), []).append(item)
-            order = {item.path: n for n, item in enumerate(self.files)}
-            self._defined_in = {s: sorted(found, key=lambda f: order[f.path]) for s, found in defined.items()}
-        return self._defined_in
-
     def files_defining(self, subject: URIRef) -> list[LoadedFile]:
-        """The data files in which ``subject`` has a type (where the node is defined)."""
-        return list(self._definitions().get(subject, []))
+        """The data files in which ``subject`` has a type (where the node is defined), in load order:
+        one lookup in the store's subject index (a few microseconds; no map of the whole graph)."""
+        if self._defined_in is None:
+            self._defined_in = {item.store_graph.value: (n, item) for n, item in enumerate(self.files) if item.role == "data"}
+        found: dict[int, LoadedFile] = {}
+        for quad in self.store.quads_for_pattern(ox.NamedNode(str(subject)), _RDF_TYPE, None, None):
+            entry = self._defined_in.get(quad.graph_name.value) if isinstance(quad.graph_name, ox.NamedNode) else None
+            if entry is not None:
+                found[entry[0]] = entry[1]
+        return [found[n] for n in sorted(found)]
 
     def location(self, subject: URIRef) -> tuple[str, int | None] | None:
         """``(path, line)`` of the file that defines ``subject`` and the line its block starts at."""
@@ -372,7 +370,7 @@ def load(project: Project | Path | str | None = None, *, paths: Iterable[Path | 
         for w in wanted:
             if w.is_file() and not any(path.resolve() == w for path, _ in files):
                 files.append((w, "data"))
-    kg = KnowledgeGraph(project=project, files=[])
+    kg = KnowledgeGraph(project=project, files=[], partial=paths is not None)
     base = project.settings.base
     root = project.root
     resolved_dirs: dict[str, str] = {}

@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -55,6 +56,7 @@ class ValidationReport:
     findings: list[Finding]
     as_of: date
     shacl_report: Graph = field(repr=False, default_factory=Graph)
+    incremental: "object | None" = field(default=None, compare=False)  # kgtool.incremental.Incremental
 
     def counts(self) -> dict[str, int]:
         counter = Counter(f.severity for f in self.findings)
@@ -195,6 +197,24 @@ def run_shapes(kg: KnowledgeGraph, data: Graph) -> tuple[list[Finding], Graph]:
     return findings, report
 
 
+@dataclass(frozen=True)
+class ShapeResult:
+    """A finding of the ``shacl`` package with what its report says beyond the finding (for the report
+    graph, and for the incremental cache): the shape and component IRIs and the value as N-Triples."""
+
+    finding: Finding
+    shape: str | None
+    component: str | None
+    value: str | None
+
+    def to_json(self) -> dict:
+        return {"finding": asdict(self.finding), "shape": self.shape, "component": self.component, "value": self.value}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ShapeResult":
+        return cls(Finding(**data["finding"]), data["shape"], data["component"], data["value"])
+
+
 def run_shapes_fast(kg: KnowledgeGraph, data: "Graph | StoreLookup") -> tuple[list[Finding], Graph]:
     """The same shapes through the PyPI ``shacl`` package (a compiled SHACL Core engine, ~20x faster).
 
@@ -206,20 +226,62 @@ def run_shapes_fast(kg: KnowledgeGraph, data: "Graph | StoreLookup") -> tuple[li
         return [], Graph()
     if (None, SH.sparql, None) in shapes:
         return run_shapes(kg, kg.graph("ontology", "data"))
+    results = shape_results(kg, data, _store_ntriples(kg))
+    return [r.finding for r in results], shape_report(results)
+
+
+def shape_results(kg: KnowledgeGraph, data: "Graph | StoreLookup", ntriples: str, *,
+                  keep: Callable[[str], bool] | None = None) -> list[ShapeResult]:
+    """Run the (SHACL Core) shapes with the ``shacl`` package over ``ntriples`` (ontology + data);
+    ``keep`` (given a focus IRI) drops the results the caller does not want before they are built."""
+    shapes = kg.shapes
     check_shapes_cached(shapes, kg)
     compiled = _compiled_shapes(shapes)
     with progress.step("validating shapes"):
-        report = compiled.validate_text(_store_ntriples(kg), "nt")
-    findings = []
+        report = compiled.validate_text(ntriples, "nt")
+    results = []
     for result in report.results:
-        focus, path, value = (_from_nt(result.focus_node), _from_nt(result.path), _from_nt(result.value))
+        focus = _from_nt(result.focus_node)
+        if keep is not None and not (isinstance(focus, URIRef) and keep(str(focus))):
+            continue
+        path, value = _from_nt(result.path), _from_nt(result.value)
         shape = _from_nt(result.source_shape)
         rule = _shape_name(shape) if isinstance(shape, URIRef) else str(result.component_iri)
         severity = _SH_SEVERITY.get(_from_nt(result.severity_iri), "violation")
-        findings.append(_finding(kg, data, rule=rule, severity=severity, focus=focus, path=path, value=value,
-                                 message=result.message or f"fails {rule}", kind="shape"))
-    graph = Graph().parse(data=report.turtle, format="turtle") if report.results else _empty_report()
-    return findings, graph
+        finding = _finding(kg, data, rule=rule, severity=severity, focus=focus, path=path, value=value,
+                           message=result.message or f"fails {rule}", kind="shape")
+        results.append(ShapeResult(finding, str(shape) if isinstance(shape, URIRef) else None,
+                                   str(_from_nt(result.component_iri)) if result.component_iri else None,
+                                   result.value))
+    return results
+
+
+def shape_report(results: list[ShapeResult]) -> Graph:
+    """The SHACL validation report of ``results`` (the same graph whether they were computed or cached)."""
+    graph = _empty_report()
+    node = graph.value(None, RDF.type, SH.ValidationReport, any=True)
+    for number, item in enumerate(sorted(results, key=lambda r: _finding_key(r.finding)), start=1):
+        f = item.finding
+        result = BNode(f"result-{number}")
+        graph.add((node, SH.result, result))
+        graph.add((result, RDF.type, SH.ValidationResult))
+        graph.add((result, SH.focusNode, BNode(f.focus[2:]) if f.focus.startswith("_:") else URIRef(f.focus)))
+        if f.path:
+            graph.add((result, SH.resultPath, URIRef(f.path)))
+        if item.value is not None:
+            graph.add((result, SH.value, _from_nt(item.value)))
+        graph.add((result, SH.resultSeverity, _SEVERITY_IRI[f.severity]))
+        graph.add((result, SH.resultMessage, Literal(f.message)))
+        if item.shape:
+            graph.add((result, SH.sourceShape, URIRef(item.shape)))
+        if item.component:
+            graph.add((result, SH.sourceConstraintComponent, URIRef(item.component)))
+    graph.set((node, SH.conforms, Literal(not results)))
+    return graph
+
+
+def _finding_key(f: Finding) -> tuple:
+    return (SEVERITY_ORDER[f.severity], f.node or f.focus, f.rule, f.path or "", f.value or "", f.focus, f.message)
 
 
 def _empty_report() -> Graph:
@@ -302,8 +364,9 @@ def checks(kg: KnowledgeGraph) -> dict[str, NamedQuery]:
 
 
 def run_checks(kg: KnowledgeGraph, data: Graph, *, as_of: date, stale_days: int,
-               only: set[str] | None = None, target=None) -> list[Finding]:
-    """The quality checks over ``data`` (rdflib), or over ``target`` (the fast engine) when given."""
+               only: set[str] | None = None, target=None, keep: Callable[[str, str], bool] | None = None) -> list[Finding]:
+    """The quality checks over ``data`` (rdflib), or over ``target`` (the fast engine) when given;
+    ``keep`` (given a check's name and a focus IRI) drops the rows the caller does not want."""
     findings = []
     for name, query in checks(kg).items():
         if only is not None and name not in only:
@@ -333,6 +396,8 @@ def run_checks(kg: KnowledgeGraph, data: Graph, *, as_of: date, stale_days: int,
             focus = row.get("focus")
             if focus is None:
                 raise ShapesError(f"{query.path}: a row has no ?focus")
+            if keep is not None and not (isinstance(focus, URIRef) and keep(name, str(focus))):
+                continue
             message = row.get("message")
             findings.append(_finding(
                 kg, data, rule=name, severity=query.severity, focus=focus, path=row.get("path"),
@@ -347,18 +412,24 @@ def _fast_rows(name: str, text: str, target) -> SelectResult | None:
 
 
 def validate(kg: KnowledgeGraph, *, as_of: date | None = None, stale_days: int | None = None,
-             rules: set[str] | None = None, engine: str = "oxigraph") -> ValidationReport:
+             rules: set[str] | None = None, engine: str = "oxigraph", incremental: bool = True) -> ValidationReport:
     """Validate ``kg``'s asserted data (with the ontology) against the shapes and the checks.
 
     ``engine="oxigraph"`` (the default) runs the shapes with the ``shacl`` package and the checks on
     the loader's pyoxigraph store; ``engine="rdflib"`` is the reference (pySHACL, checks on rdflib),
-    with the same findings (tested).
+    with the same findings (tested). With the fast engine and every rule, a validation re-checks only
+    what changed since the last one (``kgtool.incremental``); ``incremental=False`` checks everything
+    (and is what the next one starts from).
     """
     as_of = as_of or date.today()
     stale_days = kg.project.settings.stale_days if stale_days is None else stale_days
     shape_rules = None if rules is None else {r for r in rules if not _is_check(kg, r)}
     if engine not in ("rdflib", "oxigraph"):
         raise UsageError(f"unknown engine {engine!r}", hint="rdflib or oxigraph")
+    if engine == "oxigraph" and rules is None:
+        from .incremental import validate as validate_incrementally
+
+        return validate_incrementally(kg, as_of=as_of, stale_days=stale_days, full=not incremental)
     run_any_shapes = shape_rules is None or bool(shape_rules)
     if engine == "oxigraph":
         from .engine import OxigraphGraph
@@ -377,7 +448,7 @@ def validate(kg: KnowledgeGraph, *, as_of: date | None = None, stale_days: int |
         check_findings = run_checks(kg, data, as_of=as_of, stale_days=stale_days, only=rules, target=target)
     _add_to_report(report, check_findings)
     findings += check_findings
-    findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.node or f.focus, f.rule, f.path or "", f.value or ""))
+    findings.sort(key=_finding_key)
     return ValidationReport(findings=findings, as_of=as_of, shacl_report=report)
 
 
