@@ -34,7 +34,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: bodies name other nodes
 AS_OF = date(2026, 11, 26)  # the evaluation date the benchmarks validate with
 STALE_DAYS = 180
 
