@@ -321,9 +321,10 @@ def check_shapes_cached(shapes: Graph, kg: KnowledgeGraph) -> None:
 
 def _store_ntriples(kg: KnowledgeGraph) -> str:
     """Ontology + data as N-Triples, straight from the store (order does not matter to a validator)."""
-    from .engine import union_ntriples
+    from .engine import kg_ntriples
 
-    return union_ntriples(kg.asserted_store()).decode("utf-8")
+    kg.asserted_store()
+    return kg_ntriples(kg, inferred=False).decode("utf-8")
 
 
 _COMPILED: dict[str, object] = {}
