@@ -160,6 +160,7 @@ def _key(kg: KnowledgeGraph, as_of: date, stale_days: int, checks: dict) -> str:
     for item in sorted(kg.files, key=lambda f: f.path):
         if item.role != "data":
             digest.update(f"{item.role}\0{item.path}\0{item.sha256}\n".encode())
+    digest.update(repr(kg.project.settings).encode())  # the base IRI changes every IRI, not a file
     for name, query in sorted(checks.items()):
         digest.update(f"check\0{name}\0".encode() + hashlib.sha256(query.text.encode()).digest())
     code = Path(__file__).parent
@@ -279,10 +280,18 @@ def validate(kg: KnowledgeGraph, *, as_of: date, stale_days: int, full: bool = F
     data_files = {f.path: f for f in kg.files if f.role == "data"}
     cache = None if full else _read_cache(kg, key)
 
+    odd: list = []  # foci that are no IRI: blank nodes (unstable labels) or literals (no links)
+
+    def note(focus) -> bool:
+        if not isinstance(focus, URIRef):
+            odd.append(focus)
+        return True
+
     def run_full(reason: str):
-        results = V.shape_results(kg, lookup, V._store_ntriples(kg)) if len(shapes) else []
+        results = V.shape_results(kg, lookup, V._store_ntriples(kg), keep=note) if len(shapes) else []
         target = OxigraphGraph.for_kg(kg, inferred=False)
-        check_findings = V.run_checks(kg, lookup, as_of=as_of, stale_days=stale_days, target=target)
+        check_findings = V.run_checks(kg, lookup, as_of=as_of, stale_days=stale_days, target=target,
+                                      keep=lambda _rule, focus: note(focus))
         files = {}
         for path, item in data_files.items():
             iris, blank = _file_iris(store, item.store_graph, ontology_terms)
@@ -293,7 +302,7 @@ def validate(kg: KnowledgeGraph, *, as_of: date, stale_days: int, full: bool = F
     def _save(results, check_findings, files):
         if kg.partial:
             return  # a validation of some files is no record of the project
-        _write_cache(kg, {"version": CACHE_VERSION, "key": key, "files": files,
+        _write_cache(kg, {"version": CACHE_VERSION, "key": key, "files": files, "odd": bool(odd),
                           "shapes": [r.to_json() for r in results],
                           "checks": [dict(vars(f)) for f in check_findings]})
 
@@ -343,8 +352,8 @@ def validate(kg: KnowledgeGraph, *, as_of: date, stale_days: int, full: bool = F
     for iri in seeds:
         if next(iter(store.quads_for_pattern(None, ox.NamedNode(iri), None, None)), None) is not None:
             return run_full(f"{iri}, used as a predicate, is described in a changed file")
-    if any(f.focus.startswith("_:") for f in [r.finding for r in old_results] + old_checks):
-        return run_full("an earlier finding is on a blank node")
+    if cache.get("odd", True):
+        return run_full("an earlier finding is on a blank node or a literal")
     # Every rule re-checks at least the foci one link away: a finding also names its node (a relation's
     # subject), which may be the resource that changed.
     local = {name: max(1, r) for name, r in scopes.items() if r is not None}
@@ -359,6 +368,13 @@ def validate(kg: KnowledgeGraph, *, as_of: date, stale_days: int, full: bool = F
     def near(focus: str, limit: int) -> bool:
         return distance.get(focus, limit + 1) <= limit
 
+    def near_term(focus, limit: int) -> bool:
+        """For a fresh result: an IRI near enough; anything else is noted (a full validation follows)."""
+        if not isinstance(focus, URIRef):
+            odd.append(focus)
+            return False
+        return near(str(focus), limit)
+
     changed_set = set(changed)
 
     def stands(finding, limit: int) -> bool:
@@ -367,13 +383,15 @@ def validate(kg: KnowledgeGraph, *, as_of: date, stale_days: int, full: bool = F
     if shapes_reach is None:
         results = V.shape_results(kg, lookup, V._store_ntriples(kg)) if len(shapes) else []
     else:
-        fresh = V.shape_results(kg, lookup, _ntriples(sub.store), keep=lambda focus: near(focus, shapes_reach)) \
+        fresh = V.shape_results(kg, lookup, _ntriples(sub.store), keep=lambda focus: near_term(focus, shapes_reach)) \
             if len(shapes) else []
         results = [r for r in old_results if stands(r.finding, shapes_reach)] + fresh
     check_findings = [f for f in old_checks if f.rule in local and stands(f, local[f.rule])]
     if local:
         check_findings += V.run_checks(kg, lookup, as_of=as_of, stale_days=stale_days, only=set(local), target=sub,
-                                       keep=lambda rule, focus: near(focus, local[rule]))
+                                       keep=lambda rule, focus: near_term(focus, local[rule]))
+    if odd:
+        return run_full("a finding is on a blank node or a literal")
     whole = {name for name in checks if name not in local}
     if whole:
         target = OxigraphGraph.for_kg(kg, inferred=False)

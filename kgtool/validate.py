@@ -231,9 +231,9 @@ def run_shapes_fast(kg: KnowledgeGraph, data: "Graph | StoreLookup") -> tuple[li
 
 
 def shape_results(kg: KnowledgeGraph, data: "Graph | StoreLookup", ntriples: str, *,
-                  keep: Callable[[str], bool] | None = None) -> list[ShapeResult]:
+                  keep: Callable[[object], bool] | None = None) -> list[ShapeResult]:
     """Run the (SHACL Core) shapes with the ``shacl`` package over ``ntriples`` (ontology + data);
-    ``keep`` (given a focus IRI) drops the results the caller does not want before they are built."""
+    ``keep`` (given a focus term) drops the results the caller does not want before they are built."""
     shapes = kg.shapes
     check_shapes_cached(shapes, kg)
     compiled = _compiled_shapes(shapes)
@@ -242,7 +242,7 @@ def shape_results(kg: KnowledgeGraph, data: "Graph | StoreLookup", ntriples: str
     results = []
     for result in report.results:
         focus = _from_nt(result.focus_node)
-        if keep is not None and not (isinstance(focus, URIRef) and keep(str(focus))):
+        if keep is not None and not keep(focus):
             continue
         path, value = _from_nt(result.path), _from_nt(result.value)
         shape = _from_nt(result.source_shape)
@@ -365,9 +365,9 @@ def checks(kg: KnowledgeGraph) -> dict[str, NamedQuery]:
 
 
 def run_checks(kg: KnowledgeGraph, data: Graph, *, as_of: date, stale_days: int,
-               only: set[str] | None = None, target=None, keep: Callable[[str, str], bool] | None = None) -> list[Finding]:
+               only: set[str] | None = None, target=None, keep: Callable[[str, object], bool] | None = None) -> list[Finding]:
     """The quality checks over ``data`` (rdflib), or over ``target`` (the fast engine) when given;
-    ``keep`` (given a check's name and a focus IRI) drops the rows the caller does not want."""
+    ``keep`` (given a check's name and a focus term) drops the rows the caller does not want."""
     findings = []
     for name, query in checks(kg).items():
         if only is not None and name not in only:
@@ -397,7 +397,7 @@ def run_checks(kg: KnowledgeGraph, data: Graph, *, as_of: date, stale_days: int,
             focus = row.get("focus")
             if focus is None:
                 raise ShapesError(f"{query.path}: a row has no ?focus")
-            if keep is not None and not (isinstance(focus, URIRef) and keep(name, str(focus))):
+            if keep is not None and not keep(name, focus):
                 continue
             message = row.get("message")
             findings.append(_finding(

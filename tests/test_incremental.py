@@ -235,3 +235,17 @@ def test_the_cli_says_how_it_validated_and_full_checks_everything(project, cli, 
     monkeypatch.setenv("KGTOOL_PROGRESS", "0")
     quiet = cli("--project", str(project), "validate", "--as-of", "2026-11-26")
     assert "validation" not in quiet.stderr
+
+
+def test_findings_on_literals_make_it_validate_in_full(project):
+    """A check whose ?focus is a literal: it has no links to follow, so no edit is local to it."""
+    (project / "queries" / "checks" / "tag-literal.rq").write_text(
+        "# title: Tags as foci\n# severity: info\n# scope: 0\n"
+        "PREFIX kg: <https://cdp.composablestack.ai/kg/ontology#>\n"
+        "SELECT DISTINCT ?focus ?path ?value ?message WHERE { ?n kg:tag ?focus FILTER(?focus = \"vendor\") "
+        "BIND(kg:tag AS ?path) BIND(?focus AS ?value) BIND(\"a tag\" AS ?message) }\n")
+    first = _validate(project)
+    assert first.incremental.full and any(f.rule == "tag-literal" for f in first.findings)
+    _edit(project, _vendor(project), "kg:confidence 0.", "kg:confidence 0.1")
+    quick, _ = _same_as_full(project)
+    assert quick.incremental.full and "literal" in quick.incremental.reason
