@@ -262,22 +262,30 @@ def shape_report(results: list[ShapeResult]) -> Graph:
     node = graph.value(None, RDF.type, SH.ValidationReport, any=True)
     for number, item in enumerate(sorted(results, key=lambda r: _finding_key(r.finding)), start=1):
         f = item.finding
-        result = BNode(f"result-{number}")
-        graph.add((node, SH.result, result))
-        graph.add((result, RDF.type, SH.ValidationResult))
-        graph.add((result, SH.focusNode, BNode(f.focus[2:]) if f.focus.startswith("_:") else URIRef(f.focus)))
-        if f.path:
-            graph.add((result, SH.resultPath, URIRef(f.path)))
-        if item.value is not None:
-            graph.add((result, SH.value, _from_nt(item.value)))
-        graph.add((result, SH.resultSeverity, _SEVERITY_IRI[f.severity]))
-        graph.add((result, SH.resultMessage, Literal(f.message)))
-        if item.shape:
-            graph.add((result, SH.sourceShape, URIRef(item.shape)))
-        if item.component:
-            graph.add((result, SH.sourceConstraintComponent, URIRef(item.component)))
+        _add_result(graph, node, BNode(f"result-{number}"), f,
+                    focus=BNode(f.focus[2:]) if f.focus.startswith("_:") else URIRef(f.focus),
+                    value=_from_nt(item.value) if item.value is not None else None,
+                    shape=URIRef(item.shape) if item.shape else None,
+                    component=URIRef(item.component) if item.component else None)
     graph.set((node, SH.conforms, Literal(not results)))
     return graph
+
+
+def _add_result(report: Graph, node, result, finding: Finding, *, focus, value, shape, component=None) -> None:
+    """One ``sh:result`` of ``node``, as a shape or a check reports it."""
+    report.add((node, SH.result, result))
+    report.add((result, RDF.type, SH.ValidationResult))
+    report.add((result, SH.focusNode, focus))
+    if finding.path:
+        report.add((result, SH.resultPath, URIRef(finding.path)))
+    if value is not None:
+        report.add((result, SH.value, value))
+    report.add((result, SH.resultSeverity, _SEVERITY_IRI[finding.severity]))
+    report.add((result, SH.resultMessage, Literal(finding.message)))
+    if shape is not None:
+        report.add((result, SH.sourceShape, shape))
+    if component is not None:
+        report.add((result, SH.sourceConstraintComponent, component))
 
 
 def _finding_key(f: Finding) -> tuple:
@@ -464,17 +472,10 @@ def _add_to_report(report: Graph, findings: list[Finding]) -> None:
         node = BNode()
         report.add((node, RDF.type, SH.ValidationReport))
     for finding in findings:
-        result = BNode()
-        report.add((node, SH.result, result))
-        report.add((result, RDF.type, SH.ValidationResult))
-        report.add((result, SH.focusNode, URIRef(finding.focus) if "://" in finding.focus else Literal(finding.focus)))
-        if finding.path:
-            report.add((result, SH.resultPath, URIRef(finding.path)))
-        if finding.value is not None:
-            report.add((result, SH.value, Literal(finding.value)))
-        report.add((result, SH.resultSeverity, _SEVERITY_IRI[finding.severity]))
-        report.add((result, SH.resultMessage, Literal(finding.message)))
-        report.add((result, SH.sourceShape, URIRef(CHECKS_NS + finding.rule)))
+        _add_result(report, node, BNode(), finding,
+                    focus=URIRef(finding.focus) if "://" in finding.focus else Literal(finding.focus),
+                    value=Literal(finding.value) if finding.value is not None else None,
+                    shape=URIRef(CHECKS_NS + finding.rule))
     report.remove((node, SH.conforms, None))
     report.add((node, SH.conforms, Literal(not any(report.objects(node, SH.result)))))
 
