@@ -128,11 +128,16 @@ def union_ntriples(store: ox.Store, *, union: bool = True, graphs=None) -> bytes
     """
     if graphs is not None:
         out = io.BytesIO()
-        for graph in graphs:
-            store.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        dump_graphs(store, graphs, out)
         return out.getvalue()
     triples = store.query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=union)
     return triples.serialize(format=ox.RdfFormat.N_TRIPLES)
+
+
+def dump_graphs(store: ox.Store, graphs, handle) -> None:
+    """Write the named ``graphs`` of ``store`` to the binary ``handle`` as N-Triples, one after another."""
+    for graph in graphs:
+        store.dump(handle, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
 
 
 def kg_ntriples(kg: "KnowledgeGraph", *, inferred: bool) -> bytes:

@@ -288,7 +288,7 @@ def validate(kg: KnowledgeGraph, *, as_of: date, stale_days: int, full: bool = F
         return True
 
     def run_full(reason: str):
-        results = V.shape_results(kg, lookup, V._store_ntriples(kg), keep=note) if len(shapes) else []
+        results = V.shape_results(kg, lookup, keep=note) if len(shapes) else []
         target = OxigraphGraph.for_kg(kg, inferred=False)
         check_findings = V.run_checks(kg, lookup, as_of=as_of, stale_days=stale_days, target=target,
                                       keep=lambda _rule, focus: note(focus))
@@ -381,7 +381,7 @@ def validate(kg: KnowledgeGraph, *, as_of: date, stale_days: int, full: bool = F
         return not near(finding.focus, limit) and finding.file not in changed_set
 
     if shapes_reach is None:
-        results = V.shape_results(kg, lookup, V._store_ntriples(kg)) if len(shapes) else []
+        results = V.shape_results(kg, lookup) if len(shapes) else []
     else:
         fresh = V.shape_results(kg, lookup, _ntriples(sub.store), keep=lambda focus: near_term(focus, shapes_reach)) \
             if len(shapes) else []

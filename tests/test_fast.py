@@ -270,3 +270,24 @@ def test_the_body_check_falls_back_to_sparql_for_data_it_does_not_model(make_pro
     reference = kgtool.validate(kg, as_of=TODAY, rules={"body-edge-mismatch"}, engine="rdflib")
     assert [(f.rule, f.focus, f.value) for f in fast.findings] == [(f.rule, f.focus, f.value) for f in reference.findings]
     assert fast.findings
+
+
+def test_the_shapes_read_the_graph_from_a_temporary_file_that_is_removed(shipped_copy, tmp_path, monkeypatch):
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    written = []
+    original = tempfile.mkstemp
+    monkeypatch.setattr(tempfile, "mkstemp", lambda *a, **k: written.append(original(*a, **k)) or written[-1])
+    through_file = kgtool.validate(shipped_copy, as_of=TODAY, full=True)
+    assert any(path.endswith(".nt") and path.startswith(str(scratch)) for _fd, path in written)
+    assert list(scratch.iterdir()) == [], "the temporary N-Triples file is removed"
+
+    def no_temp(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkstemp", no_temp)
+    in_memory = kgtool.validate(shipped_copy, as_of=TODAY, full=True)
+    assert in_memory.findings == through_file.findings and through_file.findings
