@@ -291,3 +291,10 @@ def test_the_shapes_read_the_graph_from_a_temporary_file_that_is_removed(shipped
     monkeypatch.setattr(tempfile, "mkstemp", no_temp)
     in_memory = kgtool.validate(shipped_copy, as_of=TODAY, full=True)
     assert in_memory.findings == through_file.findings and through_file.findings
+
+
+def test_writing_the_query_cache_leaves_no_temporary_file(shipped_copy, disk_store_always):
+    kgtool.query(shipped_copy, name="node-list")
+    cache = shipped_copy / ".kgtool-cache"
+    assert len(list(cache.glob("query-store-*"))) == 1
+    assert [p.name for p in cache.iterdir() if p.name.startswith(".")] == []
