@@ -119,35 +119,28 @@ class OxigraphGraph:
         return self._index
 
 
-def union_ntriples(store: ox.Store, *, union: bool = True, graphs=None) -> bytes:
-    """The store's union graph (or only its default graph) as N-Triples, written by the store.
-
-    With ``graphs`` (named graphs), each is dumped in turn: 1.7x faster than a CONSTRUCT over the
-    union (1.1 s for 876k triples), and a triple stated in two files is written twice, which no
-    reader minds (a graph is a set).
-    """
-    if graphs is not None:
-        out = io.BytesIO()
-        dump_graphs(store, graphs, out)
-        return out.getvalue()
+def union_ntriples(store: ox.Store, *, union: bool = True) -> bytes:
+    """The store's union graph (or only its default graph) as N-Triples, written by the store."""
     triples = store.query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=union)
     return triples.serialize(format=ox.RdfFormat.N_TRIPLES)
 
 
-def dump_graphs(store: ox.Store, graphs, handle) -> None:
-    """Write the named ``graphs`` of ``store`` to the binary ``handle`` as N-Triples, one after another."""
-    for graph in graphs:
-        store.dump(handle, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
-
-
-def kg_ntriples(kg: "KnowledgeGraph", *, inferred: bool) -> bytes:
-    """Ontology + data (+ the inferred graph) of ``kg``'s store as N-Triples."""
+def dump_kg(kg: "KnowledgeGraph", handle, *, inferred: bool) -> None:
+    """Write ontology + data (+ the inferred graph) of ``kg``'s store to the binary ``handle`` as
+    N-Triples, graph by graph: 1.7x faster than a CONSTRUCT over the union (1.1 s for 876k triples);
+    a triple stated in two files is written twice, which no reader minds (a graph is a set)."""
     from .load import INFERRED_GRAPH
 
     graphs = [f.store_graph for f in kg.files if f.role in ("ontology", "data")]
-    if inferred:
-        graphs.append(INFERRED_GRAPH)
-    return union_ntriples(kg.store, graphs=graphs)
+    for graph in graphs + ([INFERRED_GRAPH] if inferred else []):
+        kg.store.dump(handle, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+
+
+def kg_ntriples(kg: "KnowledgeGraph", *, inferred: bool) -> bytes:
+    """What :func:`dump_kg` writes, as bytes."""
+    out = io.BytesIO()
+    dump_kg(kg, out, inferred=inferred)
+    return out.getvalue()
 
 
 STORE_VERSION = "1"
@@ -162,8 +155,6 @@ def query_store_path(kg: "KnowledgeGraph") -> Path:
 def write_query_store(kg: "KnowledgeGraph", path: Path) -> None:
     """Write asserted + inferred into an on-disk store at ``path``: built aside, then renamed into place
     (never half-written); older entries are removed. A read-only project simply has no cache."""
-    from .load import INFERRED_GRAPH
-
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     triples = path.with_name(f".{path.name}.{os.getpid()}.nt")
     try:
@@ -172,8 +163,7 @@ def write_query_store(kg: "KnowledgeGraph", path: Path) -> None:
         with progress.step("writing the query cache"):
             # Through a file, not bytes in memory: 2.7 GB less at 100k nodes.
             with open(triples, "wb") as handle:
-                dump_graphs(kg.store, [f.store_graph for f in kg.files if f.role in ("ontology", "data")]
-                            + [INFERRED_GRAPH], handle)
+                dump_kg(kg, handle, inferred=True)
             disk = ox.Store(str(tmp))
             disk.bulk_load(path=str(triples), format=ox.RdfFormat.N_TRIPLES)
             disk.flush()

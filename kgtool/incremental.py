@@ -232,13 +232,9 @@ def _distances(store: ox.Store, seeds: set[str], radius: int, ontology_terms: se
         reached = []
         for iri in frontier:
             node = ox.NamedNode(iri)
-            for quad in store.quads_for_pattern(node, None, None, None):
-                other = quad.object
-                if isinstance(other, ox.NamedNode) and other.value not in ontology_terms and other.value not in distance:
-                    distance[other.value] = step
-                    reached.append(other.value)
-            for quad in store.quads_for_pattern(None, None, node, None):
-                other = quad.subject
+            neighbours = [q.object for q in store.quads_for_pattern(node, None, None, None)]
+            neighbours += [q.subject for q in store.quads_for_pattern(None, None, node, None)]
+            for other in neighbours:
                 if isinstance(other, ox.NamedNode) and other.value not in ontology_terms and other.value not in distance:
                     distance[other.value] = step
                     reached.append(other.value)
@@ -312,13 +308,6 @@ def validate(kg: KnowledgeGraph, *, as_of: date, stale_days: int, full: bool = F
         findings = sorted([r.finding for r in results] + list(check_findings), key=V._finding_key)
         return V.ValidationReport(findings=findings, as_of=as_of, shacl_report=report, incremental=how)
 
-    if len(shapes) and (None, SH.sparql, None) in shapes:
-        findings, report = V.run_shapes(kg, kg.graph("ontology", "data"))
-        target = OxigraphGraph.for_kg(kg, inferred=False)
-        check_findings = V.run_checks(kg, lookup, as_of=as_of, stale_days=stale_days, target=target)
-        V._add_to_report(report, check_findings)
-        return V.ValidationReport(findings=sorted(findings + check_findings, key=V._finding_key), as_of=as_of,
-                                  shacl_report=report, incremental=Incremental(full=True, reason="the shapes use SHACL-SPARQL"))
     if full or kg.partial:
         return run_full("asked for" if full else "only some data files were loaded")
     if cache is None:
@@ -332,6 +321,8 @@ def validate(kg: KnowledgeGraph, *, as_of: date, stale_days: int, full: bool = F
         return _report(old_results, old_checks, Incremental(full=False, reason="", changed_files=()))
     if len(changed) > max(1, MAX_CHANGED * len(data_files)):
         return run_full(f"{len(changed)} of {len(data_files)} files changed")
+    if cache.get("odd", True):
+        return run_full("an earlier finding is on a blank node or a literal")
     shapes_r = shapes_radius(shapes) if len(shapes) else 0
     scopes = {name: check_scope(query) for name, query in checks.items()}
     files = dict(old_files)
@@ -352,8 +343,6 @@ def validate(kg: KnowledgeGraph, *, as_of: date, stale_days: int, full: bool = F
     for iri in seeds:
         if next(iter(store.quads_for_pattern(None, ox.NamedNode(iri), None, None)), None) is not None:
             return run_full(f"{iri}, used as a predicate, is described in a changed file")
-    if cache.get("odd", True):
-        return run_full("an earlier finding is on a blank node or a literal")
     # Every rule re-checks at least the foci one link away: a finding also names its node (a relation's
     # subject), which may be the resource that changed.
     local = {name: max(1, r) for name, r in scopes.items() if r is not None}

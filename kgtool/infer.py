@@ -147,7 +147,7 @@ def _transitive(pairs: set[tuple]) -> dict[URIRef, set[URIRef]]:
 
 @dataclass(frozen=True)
 class CompiledRules:
-    """The ontology's entailments compiled to lookup tables, applied by the store in five SELECTs.
+    """The ontology's entailments compiled to lookup tables, applied in one pass over the store.
 
     Every rule our ontology uses has a single data triple as premise, so the fixpoint can be computed
     once on the schema: for a data predicate ``p``, ``triples`` lists each ``(q, flipped)`` that some
@@ -282,14 +282,6 @@ class CompiledRules:
         return len(quads)
 
 
-def _term(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, URIRef):
-        return f"<{value}>"
-    return '"' + str(value) + '"'
-
-
 def compile_rules(ontology: Graph) -> CompiledRules:
     """Compile the ontology's inverse, symmetric, sub-property, sub-class, domain and range axioms."""
     properties, classes, super_props, super_classes, inverse, domains, ranges = _axioms(ontology)
@@ -371,8 +363,8 @@ def _write_cache(graph: Graph, cache_file: Path) -> None:
 def infer_in_store(kg: KnowledgeGraph, *, use_cache: bool = True) -> bool:
     """Add the inferred triples to ``kg.store`` (graph ``urn:kgtool:inferred``), for the fast engine.
 
-    The compiled rules run as SPARQL updates inside the store; the result is cached as N-Triples by
-    the content of the inputs, like :func:`infer`. Returns whether the cache was used.
+    The compiled rules are applied by :meth:`CompiledRules.apply`; the result is cached as N-Triples
+    by the content of the inputs, like :func:`infer`. Returns whether the cache was used.
     """
     import pyoxigraph as ox
 

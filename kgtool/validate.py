@@ -330,27 +330,30 @@ def check_shapes_cached(shapes: Graph, kg: KnowledgeGraph) -> None:
 
 
 def _validate_store(kg: KnowledgeGraph, compiled):
-    """Validate ontology + data, written by the store graph by graph to a temporary N-Triples file."""
+    """Validate ontology + data, written by the store graph by graph to a temporary N-Triples file (or,
+    when no temporary file can be written, held in memory as text)."""
     import os
     import tempfile
 
-    from .engine import dump_graphs, kg_ntriples
+    from .engine import dump_kg, kg_ntriples
 
-    store = kg.asserted_store()
-    graphs = [f.store_graph for f in kg.files if f.role in ("ontology", "data")]
+    kg.asserted_store()
     try:
         fd, path = tempfile.mkstemp(prefix="kgtool-shapes-", suffix=".nt")
-    except OSError:  # no writable temporary folder: the text in memory will do
-        return compiled.validate_text(kg_ntriples(kg, inferred=False).decode("utf-8"), "nt")
-    try:
+    except OSError:  # no writable temporary folder
+        path = None
+    if path is not None:
         try:
             with os.fdopen(fd, "wb") as handle:
-                dump_graphs(store, graphs, handle)
+                dump_kg(kg, handle, inferred=False)
         except OSError:  # the temporary folder is full
-            return compiled.validate_text(kg_ntriples(kg, inferred=False).decode("utf-8"), "nt")
-        return compiled.validate_file(path)
-    finally:
-        os.unlink(path)
+            os.unlink(path)
+        else:
+            try:
+                return compiled.validate_file(path)
+            finally:
+                os.unlink(path)
+    return compiled.validate_text(kg_ntriples(kg, inferred=False).decode("utf-8"), "nt")
 
 
 _COMPILED: dict[str, object] = {}
@@ -453,7 +456,8 @@ def validate(kg: KnowledgeGraph, *, as_of: date | None = None, stale_days: int |
     shape_rules = None if rules is None else {r for r in rules if not _is_check(kg, r)}
     if engine not in ("rdflib", "oxigraph"):
         raise UsageError(f"unknown engine {engine!r}", hint="rdflib or oxigraph")
-    if engine == "oxigraph" and rules is None:
+    whole_run = engine == "oxigraph" and rules is None
+    if whole_run and (None, SH.sparql, None) not in kg.shapes:  # SHACL-SPARQL shapes run in pySHACL, below
         from .incremental import validate as validate_incrementally
 
         return validate_incrementally(kg, as_of=as_of, stale_days=stale_days, full=not incremental)
@@ -476,7 +480,12 @@ def validate(kg: KnowledgeGraph, *, as_of: date | None = None, stale_days: int |
     _add_to_report(report, check_findings)
     findings += check_findings
     findings.sort(key=_finding_key)
-    return ValidationReport(findings=findings, as_of=as_of, shacl_report=report)
+    how = None
+    if whole_run:
+        from .incremental import Incremental
+
+        how = Incremental(full=True, reason="the shapes use SHACL-SPARQL")
+    return ValidationReport(findings=findings, as_of=as_of, shacl_report=report, incremental=how)
 
 
 CHECKS_NS = "https://cdp.composablestack.ai/kg/checks#"

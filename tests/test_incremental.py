@@ -249,3 +249,16 @@ def test_findings_on_literals_make_it_validate_in_full(project):
     _edit(project, _vendor(project), "kg:confidence 0.", "kg:confidence 0.1")
     quick, _ = _same_as_full(project)
     assert quick.incremental.full and "literal" in quick.incremental.reason
+
+
+def test_shacl_sparql_shapes_are_validated_in_full_by_pyshacl(project):
+    with (project / "ontology" / "shapes.ttl").open("a") as handle:
+        handle.write('\nkgsh:vendor-noted a sh:NodeShape ; sh:targetClass kg:Vendor ; sh:severity sh:Info ;\n'
+                     '  sh:sparql [ sh:message "a vendor" ; sh:select """SELECT $this WHERE { $this a '
+                     '<https://cdp.composablestack.ai/kg/ontology#Vendor> }""" ] .\n')
+    first = _validate(project)
+    assert first.incremental.full and "SHACL-SPARQL" in first.incremental.reason
+    assert any(f.rule == "vendor-noted" for f in first.findings)
+    _edit(project, _vendor(project), "kg:confidence 0.", "kg:confidence 0.1")
+    quick, _ = _same_as_full(project)
+    assert quick.incremental.full and "SHACL-SPARQL" in quick.incremental.reason
