@@ -298,3 +298,14 @@ def test_writing_the_query_cache_leaves_no_temporary_file(shipped_copy, disk_sto
     cache = shipped_copy / ".kgtool-cache"
     assert len(list(cache.glob("query-store-*"))) == 1
     assert [p.name for p in cache.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_file_changed_between_hashing_and_parsing_is_an_error_naming_it(shipped_copy):
+    from kgtool.errors import InputFileError
+
+    kg = kgtool.load(shipped_copy, lazy=True)
+    node = shipped_copy / "data" / "vendor" / "vendor.hightouch.ttl"
+    node.write_text(node.read_text() + "\n# edited meanwhile\n")
+    with pytest.raises(InputFileError) as caught:
+        kg.store
+    assert "data/vendor/vendor.hightouch.ttl" in str(caught.value) and "changed while kgtool was reading" in str(caught.value)

@@ -262,3 +262,11 @@ def test_shacl_sparql_shapes_are_validated_in_full_by_pyshacl(project):
     _edit(project, _vendor(project), "kg:confidence 0.", "kg:confidence 0.1")
     quick, _ = _same_as_full(project)
     assert quick.incremental.full and "SHACL-SPARQL" in quick.incremental.reason
+
+
+def test_the_ci_gate_takes_full_too(project, cli, monkeypatch):
+    monkeypatch.setenv("KGTOOL_PROGRESS", "1")
+    quick = cli("--project", str(project), "check", "--as-of", "2026-11-26")
+    assert "no file changed since the last validation" in quick.stderr
+    full = cli("--project", str(project), "check", "--as-of", "2026-11-26", "--full")
+    assert "full validation (asked for)" in full.stderr and full.stdout == quick.stdout
