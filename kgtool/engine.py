@@ -4,7 +4,8 @@
 graph is ontology + data, plus the inferred graph for queries (never for validation). rdflib stays
 the reference engine (``--engine rdflib``). Results come back as the same typed results with rdflib
 terms, so rendering and the recommendation rules do not change. Queries pass the same sandbox
-first: pyoxigraph would follow SERVICE, kgtool refuses it before.
+first (pyoxigraph would follow SERVICE, kgtool refuses it before) and run, as the sandbox read them,
+in a thread that cannot open a socket (:mod:`kgtool.netguard`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rdflib import Graph, URIRef
 from .sparql import NODE_INDEX_QUERY, AskResult, GraphResult, NodeIndex, QueryResult, SelectResult, sandbox
 from . import progress
 from .errors import QueryExecutionError
+from .netguard import offline
 from .terms import to_ox, to_rdflib
 
 if TYPE_CHECKING:
@@ -82,12 +84,17 @@ class OxigraphGraph:
         return cls(store=store)
 
     def run(self, text: str, *, name: str | None = None) -> QueryResult:
-        sandbox(text, name=name)  # no FROM, no SERVICE, no update
-        store = self.graph_store()
+        text = sandbox(text, name=name)  # no FROM, no SERVICE, no update; the text as the sandbox read it
+        return offline(self._evaluate, self.graph_store(), text, name)  # and no socket, whatever it says
+
+    def _evaluate(self, store: ox.Store, text: str, name: str | None) -> QueryResult:
         try:
-            result = store.query(text, use_default_graph_as_union=self.union)
-        except (SyntaxError, OSError, ValueError) as exc:
+            return self._results(store.query(text, use_default_graph_as_union=self.union))
+        except (SyntaxError, OSError, ValueError) as exc:  # at parse time or while the rows are read
             raise QueryExecutionError(f"query {name or '(ad hoc)'} failed on pyoxigraph: {exc}") from None
+
+    @staticmethod
+    def _results(result) -> QueryResult:
         if isinstance(result, ox.QueryBoolean):
             return AskResult(value=bool(result))
         if isinstance(result, ox.QueryTriples):

@@ -41,13 +41,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from . import api
+from . import api, netguard
 from .errors import KgtoolError, QueryError, QueryExecutionError, UsageError
 from .load import KnowledgeGraph, load
 from .query import Target, named_queries, prepared_text, query_graph
 from .render import Format, render_graph, render_query_result
 from .site import Pages, filter_nodes, safe_url
-from .sparql import AskResult, GraphResult, NodeIndex, QueryResult, SelectResult, prepare, with_prefixes
+from .sparql import AskResult, GraphResult, NodeIndex, QueryResult, SelectResult, prepare, sandbox, with_prefixes
 from .vocab import PREFIXES
 
 MAX_QUERY_BYTES = 100_000
@@ -77,6 +77,7 @@ class RowCapExceeded(QueryError):
 
 # The worker runs this source with ``python -c``: it imports pyoxigraph only (not kgtool, not the
 # caller's ``__main__``), and sends terms back as plain tuples that the parent turns into rdflib terms.
+# Once the graph is loaded it loads kgtool/netguard.py (by path) and denies itself the network.
 _WORKER_SOURCE = r"""
 import os, sys
 from multiprocessing.connection import Connection
@@ -98,6 +99,12 @@ def main():
     inbox, outbox = Connection(0, writable=False), Connection(out_fd, readable=False)
     store = ox.Store()
     store.bulk_load(inbox.recv_bytes(), format=ox.RdfFormat.N_QUADS)
+    if len(sys.argv) > 1:  # kgtool/netguard.py: from here on this process cannot open a socket
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("kgtool_netguard", sys.argv[1])
+        guard = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(guard)
+        guard.deny_process()
     outbox.send(("ready",))
     while True:
         try:
@@ -183,7 +190,7 @@ class _Worker:
     def __init__(self, nquads: bytes) -> None:
         from multiprocessing.connection import Connection
 
-        self.process = subprocess.Popen([sys.executable, "-c", _WORKER_SOURCE], stdin=subprocess.PIPE,
+        self.process = subprocess.Popen([sys.executable, "-c", _WORKER_SOURCE, netguard.__file__], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, close_fds=True)
         self.conn = _Duplex(Connection(os.dup(self.process.stdout.fileno()), writable=False),
                             Connection(os.dup(self.process.stdin.fileno()), readable=False))
@@ -315,7 +322,8 @@ class PoolTarget:
 
     def run(self, text: str, *, name: str | None = None) -> QueryResult:
         with PARSE_LOCK:
-            prepare(text, name=name)  # the sandbox: no FROM, no SERVICE, no update
+            text = sandbox(text, name=name)  # no FROM, no SERVICE, no update; the text as the sandbox read it
+            prepare(text, name=name)
         return self.pool.run(text, row_cap=self.row_cap, name=name)
 
     def node_index(self) -> NodeIndex:
@@ -578,7 +586,7 @@ def create_app(project=None, *, engine: str = "oxigraph", query_timeout: float =
         from starlette.concurrency import run_in_threadpool
         try:
             full = with_prefixes(text)
-            await run_in_threadpool(_prepare_locked, full)
+            full = await run_in_threadpool(_prepare_locked, full)
             result = await run_in_threadpool(pool.run, full, row_cap=row_cap)
         except KgtoolError as exc:
             return _refuse(str(exc), _error_status(exc))
@@ -611,9 +619,12 @@ def create_app(project=None, *, engine: str = "oxigraph", query_timeout: float =
     return app
 
 
-def _prepare_locked(text: str) -> None:
+def _prepare_locked(text: str) -> str:
+    """The sandbox's verdict on ``text``, and the text as it read it (the only one a worker may run)."""
     with PARSE_LOCK:
+        text = sandbox(text)
         prepare(text)
+        return text
 
 
 def _refuse(message: str, status: int) -> Response:

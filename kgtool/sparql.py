@@ -7,7 +7,9 @@ the query's WHERE clause, and the result is parsed again before it runs. The sam
 embedded (rdflib) and on remote stores.
 
 Queries cannot read files or reach the network: dataset clauses (``FROM``, ``FROM NAMED``),
-``SERVICE`` and every update (``LOAD`` included) are refused before anything runs.
+``SERVICE`` and every update (``LOAD`` included) are refused before anything runs, on the text every
+engine then runs (:func:`normalise`); and queries are evaluated in a thread that cannot open a socket
+(:mod:`kgtool.netguard`), so a query the sandbox missed still could not call out.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from rdflib import Graph, Literal, URIRef, Variable
 from rdflib.namespace import XSD
 
 from .errors import NodeLookupError, QueryError, QueryExecutionError
+from .netguard import offline
 from .queries import NamedQuery, Parameter
 from .vocab import PREFIXES
 
@@ -94,13 +97,46 @@ def _walk(node) -> Iterable[object]:
             yield from _walk(value)
 
 
+_CODEPOINT_ESCAPE = re.compile(r"\\u", re.I)
+
+
+def normalise(text: str, *, name: str | None = None) -> str:
+    """The query as the sandbox's parser reads it: SPARQL 1.1 codepoint escapes (``\\u0053``,
+    ``\\U00000053``) expanded everywhere in the text, by rdflib's own function.
+
+    pyoxigraph reads escapes differently (only inside strings and IRIs, where ``\\u005C`` is a
+    backslash *character*), so a text with escapes can parse into different queries: one that rdflib
+    sees as a string literal can hold a live ``SERVICE`` for pyoxigraph. Every engine therefore runs
+    the normalised text, and the normalised text is a fixed point (an escape that writes another
+    escape is refused), so each parser sees the same characters with no escape left to read.
+    """
+    if "\\" not in text or not _CODEPOINT_ESCAPE.search(text):
+        return text
+    from rdflib.plugins.sparql.parser import expandUnicodeEscapes
+
+    try:
+        expanded = expandUnicodeEscapes(text)
+        again = expandUnicodeEscapes(expanded)
+    except ValueError as exc:
+        raise QueryError(f"SPARQL syntax error: {exc}", query=name) from None
+    if again != expanded:
+        raise QueryError("a codepoint escape (\\u...) writes another escape; write the character itself",
+                         query=name)
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in expanded):
+        raise QueryError("a codepoint escape writes a lone surrogate (U+D800..U+DFFF), which is not a character",
+                         query=name)
+    return expanded
+
+
 def check_query(text: str, *, name: str | None = None):
-    """Parse ``text`` and refuse anything that could read files or reach the network.
+    """Parse ``text`` (normalised: :func:`normalise`) and refuse anything that could read files or
+    reach the network.
 
     Returns rdflib's parse tree. Raises :class:`QueryError` (a usage error) for a syntax error, an
     update, a dataset clause or SERVICE.
     """
     parseQuery, parseUpdate, CompValue = _rdflib_sparql()
+    text = normalise(text, name=name)
     try:
         parsed = parseQuery(text)
     except Exception as exc:
@@ -354,27 +390,34 @@ def values_block(bindings: Bindings) -> str:
 
 
 def bound_text(text: str, bindings: Bindings, *, name: str | None = None) -> str:
-    """The query text with its parameters bound.
+    """The query text, normalised (:func:`normalise`), with its parameters bound.
 
     The query is sandbox-checked first; every bound value is one token that ``term_sparql`` has
     validated (an IRI without ``<>"{}|^`\\`` or spaces, a literal written by rdflib with its quotes
     escaped), so the block cannot change the query's shape. The result is remembered as vetted.
     """
-    sandbox(text, name=name)  # refuse an unsafe query before binding anything into it
+    text = sandbox(text, name=name)  # refuse an unsafe query before binding anything into it
     block = values_block(bindings)
     if not block:
         return text
     at = where_brace(text)
     result = text[:at] + block + text[at:]
-    _VETTED.add(result)
+    _remember(result, result)
     return result
 
 
-# Texts that passed the sandbox: in this process, and (by content hash) on disk across runs, so a
-# warm query does not pay for importing and running rdflib's SPARQL parser.
-_VETTED: set[str] = set()
+# Texts that passed the sandbox -> their normalised text: in this process (bounded), and (by content
+# hash) on disk across runs, so a warm query does not pay for importing rdflib's SPARQL parser.
+_VETTED: dict[str, str] = {}
+_VETTED_MAX = 4096
 _VERDICT_DIR: list[Path] = []
-SANDBOX_VERSION = "1"
+SANDBOX_VERSION = "2"
+
+
+def _remember(text: str, normalised: str) -> None:
+    if len(_VETTED) >= _VETTED_MAX:
+        _VETTED.clear()
+    _VETTED[text] = normalised
 
 
 def remember_verdicts(directory: Path) -> None:
@@ -382,28 +425,32 @@ def remember_verdicts(directory: Path) -> None:
     _VERDICT_DIR[:] = [directory / "sandbox"]
 
 
-def sandbox(text: str, *, name: str | None = None) -> None:
-    """Refuse a query that is not one read-only query over the project's graph (see :func:`check_query`)."""
-    if text in _VETTED:
-        return
+def sandbox(text: str, *, name: str | None = None) -> str:
+    """Refuse a query that is not one read-only query over the project's graph (see :func:`check_query`);
+    return the text every engine must run: the normalised one (:func:`normalise`)."""
+    known = _VETTED.get(text)
+    if known is not None:
+        return known
+    normalised = normalise(text, name=name)
     marker = None
     if _VERDICT_DIR:
-        digest = hashlib.sha256(f"{SANDBOX_VERSION}\0{text}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{SANDBOX_VERSION}\0{normalised}".encode()).hexdigest()
         marker = _VERDICT_DIR[0] / digest
         if marker.is_file():
-            _VETTED.add(text)
-            return
+            _remember(text, normalised)
+            return normalised
     try:
-        check_query(text, name=name)
+        check_query(normalised, name=name)
     except QueryError as exc:
         raise QueryError(exc.message, query=name, hint=exc.hint) from None
-    _VETTED.add(text)
+    _remember(text, normalised)
     if marker is not None:
         try:
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.touch()
         except OSError:
             pass
+    return normalised
 
 
 @functools.lru_cache(maxsize=512)
@@ -434,17 +481,25 @@ def with_prefixes(text: str) -> str:
 
 
 def run(graph: Graph, text: str, *, name: str | None = None) -> QueryResult:
-    """Run a (bound) query on an rdflib graph and return a typed result."""
+    """Run a (bound) query on an rdflib graph and return a typed result, in the thread that cannot
+    reach the network (:func:`kgtool.netguard.offline`)."""
     _rdflib_sparql()
     prepared = prepare(text, name=name)
-    try:
-        result = graph.query(prepared)
+    return offline(_evaluate, graph, prepared, name)
+
+
+def _evaluate(graph: Graph, prepared, name: str | None) -> QueryResult:
+    try:  # rdflib evaluates lazily: reading the rows is where a query fails
+        return _results(graph.query(prepared))
     except QueryError:
         raise
     except RecursionError:
         raise QueryExecutionError(f"query {name or ''} is nested too deeply to run") from None
     except Exception as exc:
         raise QueryExecutionError(f"query {name or '(ad hoc)'} failed: {exc}") from None
+
+
+def _results(result) -> QueryResult:
     kind = result.type
     if kind == "ASK":
         return AskResult(value=bool(result.askAnswer))

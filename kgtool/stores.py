@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -29,7 +30,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from .errors import KgtoolError, UsageError
 from .load import KnowledgeGraph
 from .project import Project
-from .sparql import AskResult, GraphResult, NodeIndex, QueryResult, SelectResult, index_via, prepare
+from .sparql import AskResult, GraphResult, NodeIndex, QueryResult, SelectResult, index_via, prepare, sandbox
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 TRANSIENT_HTTP = {429, 502, 503, 504}
@@ -106,9 +107,49 @@ class _PreemptiveDigest(urllib.request.HTTPDigestAuthHandler):
     https_request = http_request
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+
+
+class _CheckedRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects that cannot change what is sent, or to whom.
+
+    urllib would turn a POST answered with 301/302/303 into a GET without the query (and the store's
+    empty answer to that into ``0 rows``), and re-send an ``Authorization`` header to whatever origin
+    the redirect names. Here a redirect is followed only if it keeps the method and the body (a GET,
+    or 307/308), stays on the same origin when credentials are in play, and stays http(s); anything
+    else is a :class:`StoreError` naming both URLs.
+    """
+
+    def __init__(self, with_credentials: bool) -> None:
+        self.with_credentials = with_credentials
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
+        method = req.get_method()
+        target = urllib.parse.urljoin(req.full_url, newurl)
+        where = f"{method} {redact(req.full_url)}: the store redirected (HTTP {code}) to {redact(target)}"
+        if urllib.parse.urlsplit(target).scheme.lower() not in ("http", "https"):
+            raise StoreError(f"{where}, which is not an http(s) URL")
+        credentials = self.with_credentials or req.has_header("Authorization")
+        if credentials and _origin(target) != _origin(req.full_url):
+            raise StoreError(f"{where}, another origin: kgtool does not send credentials there",
+                             hint="give the final URL (--endpoint) if you trust it")
+        if method != "GET" and code not in (307, 308):
+            raise StoreError(f"{where}, which would turn the {method} into a GET without its body",
+                             hint="give the final URL (--endpoint)")
+        if method == "GET":
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+        new_headers = {k: v for k, v in req.header_items() if k.lower() != "host"}
+        if _origin(target) != _origin(req.full_url):
+            new_headers = {k: v for k, v in new_headers.items() if k.lower() not in ("authorization", "cookie")}
+        return urllib.request.Request(target, data=req.data, headers=new_headers, method=method,
+                                      origin_req_host=req.origin_req_host, unverifiable=True)
+
+
 def _opener(url: str, creds: Credentials | None, *, timeout: float) -> urllib.request.OpenerDirector:
-    # no proxies: a store on 127.0.0.1 must not be sent through an environment proxy
-    handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
+    # no proxies: a store on 127.0.0.1 must not be sent through an environment proxy; redirects checked
+    handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({}), _CheckedRedirect(creds is not None)]
     if creds is None:
         return urllib.request.build_opener(*handlers)
     manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
@@ -258,43 +299,44 @@ class Endpoint:
 
     def run(self, text: str, *, name: str | None = None) -> QueryResult:
         from SPARQLWrapper import POST, SPARQLWrapper
-        from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-        prepare(text, name=name)  # the same sandbox as embedded queries, before anything is sent
-        client = SPARQLWrapper(self.url)
+        text = sandbox(text, name=name)  # the same sandbox as embedded queries, before anything is sent,
+        prepare(text, name=name)  # and the store gets the text as the sandbox read it
+        client = SPARQLWrapper(self.url)  # SPARQLWrapper writes the protocol request; kgtool's opener sends it
         client.setMethod(POST)
-        client.setTimeout(int(max(self.timeout, 1)))
         client.setQuery(text)
         client.setOnlyConneg(False)
         if self.graph:
             client.addDefaultGraph(self.graph)
-        if self.creds is not None:
-            from SPARQLWrapper import BASIC, DIGEST
-
-            client.setHTTPAuth(DIGEST if self.creds.scheme == "digest" else BASIC)
-            client.setCredentials(self.creds.user, self.creds.password)
         kind = client.queryType
         if kind in ("CONSTRUCT", "DESCRIBE"):
             client.setReturnFormat("turtle")
             client.addCustomHttpHeader("Accept", "text/turtle")
         else:
             client.setReturnFormat("json")
+        request = client._createRequest()
+        if self.creds is not None and self.creds.scheme == "basic":  # pre-emptive, never re-sent on a redirect
+            token = base64.b64encode(f"{self.creds.user}:{self.creds.password}".encode()).decode()
+            request.add_unredirected_header("Authorization", f"Basic {token}")
         what = f"query {name!r}" if name else "query"
         try:
-            response = client.query().response
-            status = getattr(response, "status", None) or response.getcode()
-            headers = {k.lower(): v for k, v in response.headers.items()}
-            body = response.read()
-        except SPARQLWrapperException as exc:
-            raise StoreError(f"{what} on {redact(self.url)}: {str(exc).splitlines()[0][:300]}") from None
+            opener = _opener(self.url, self.creds, timeout=self.timeout)
+            with opener.open(request, timeout=max(self.timeout, 0.1)) as response:
+                status = response.status
+                headers = {k.lower(): v for k, v in response.headers.items()}
+                body = response.read()
         except urllib.error.HTTPError as exc:
-            raise StoreError(f"{what} on {redact(self.url)}: HTTP {exc.code} {exc.reason}") from None
+            detail = exc.read()[:300].decode("utf-8", "replace").strip()
+            raise StoreError(f"{what} on {redact(self.url)}: HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else ""),
+                             hint="check --user/--password-env" if exc.code in (401, 403) else None) from None
         except (TimeoutError, socket.timeout):
             raise StoreError(f"{what} on {redact(self.url)}: no answer within {self.timeout:g} s") from None
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, (TimeoutError, socket.timeout)):
                 raise StoreError(f"{what} on {redact(self.url)}: no answer within {self.timeout:g} s") from None
             raise StoreError(f"{what} on {redact(self.url)}: cannot reach the store: {exc.reason}") from None
+        except (ConnectionError, OSError) as exc:
+            raise StoreError(f"{what} on {redact(self.url)}: {exc}") from None
         if status == 206 or "x-sql-state" in headers:
             raise StoreError(f"{what} on {redact(self.url)}: the store returned a partial result "
                              f"(HTTP {status}, X-SQL-State {headers.get('x-sql-state', '-')})",
