@@ -16,8 +16,9 @@ from pathlib import Path
 from rdflib import URIRef
 from rdflib.namespace import DCTERMS, RDF
 
-from .errors import InputFileError
+from .errors import InputFileError, QueryTimeout
 from .load import KnowledgeGraph, load
+from .netguard import time_limit
 from .project import Project
 from .queries import NamedQuery
 from .query import Target, adhoc_query, execute, get_query, named_queries, query_graph
@@ -135,6 +136,9 @@ def list_rules(project: ProjectRef = None) -> list[dict[str, str]]:
     return rule_catalogue(_kg(project))
 
 
+DEFAULT_QUERY_TIMEOUT = 60.0  # seconds an embedded query may run (``kgtool query --timeout``)
+
+
 def query(project: ProjectRef = None, *, name: str | None = None, text: str | None = None, origin: str = "(ad hoc)",
           params: Mapping[str, list[str]] | None = None, today: date | None = None,
           endpoint: Target | None = None, store: StoreOptions | None = None, engine: str = "oxigraph") -> QueryResult:
@@ -143,7 +147,16 @@ def query(project: ProjectRef = None, *, name: str | None = None, text: str | No
     kg = _kg(project, lazy=engine == "oxigraph")
     named = get_query(kg, name) if name is not None else adhoc_query(text or "", origin=origin)
     endpoint = endpoint or (query_endpoint(kg.project, store) if store else None)
-    return execute(endpoint or query_graph(kg, engine=engine), named, params or {}, today=today)
+    if endpoint is not None:
+        return execute(endpoint, named, params or {}, today=today)
+    target = query_graph(kg, engine=engine)
+    seconds = store.timeout if store is not None and store.timeout is not None else DEFAULT_QUERY_TIMEOUT
+    try:
+        with time_limit(seconds):
+            return execute(target, named, params or {}, today=today)
+    except TimeoutError:
+        raise QueryTimeout(f"query {named.name!r} ran longer than the {seconds:g} s limit and was stopped",
+                           hint="make the query more selective, add a LIMIT, or raise --timeout") from None
 
 
 def recommend(project: ProjectRef = None, *, dims: Iterable[str], as_of: date | None = None,

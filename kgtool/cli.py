@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+import re
 import traceback
 from datetime import date
 
@@ -26,6 +27,20 @@ RECOMMEND_FORMATS = (Format.TABLE, Format.JSON, Format.MARKDOWN)
 SEVERITIES = ("violation", "warning", "info")
 
 
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def printable(message: str) -> str:
+    """``message`` with control characters (NUL, escape sequences), bidi overrides and zero-width
+    characters shown escaped (``\\x1b``, ``\\u202e``): a message quotes file contents, and a terminal
+    must not act on them."""
+    def escape(match: re.Match) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNPRINTABLE.sub(escape, message)
+
+
 class KgtoolGroup(click.Group):
     """Translates library errors into messages and exit codes, in one place."""
 
@@ -35,7 +50,7 @@ class KgtoolGroup(click.Group):
         except KgtoolError as exc:
             if ctx.obj and ctx.obj.get("traceback"):
                 traceback.print_exc()
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {printable(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -51,7 +66,8 @@ class KgtoolGroup(click.Group):
         except Exception as exc:  # a bug: say so plainly, keep the stack for --traceback
             if ctx.obj and ctx.obj.get("traceback"):
                 traceback.print_exc()
-            click.echo(f"internal error: {exc.__class__.__name__}: {exc} (run with --traceback and report it)", err=True)
+            click.echo(f"internal error: {exc.__class__.__name__}: {printable(str(exc))} (run with --traceback and report it)",
+                       err=True)
             ctx.exit(EXIT_CANNOT_RUN)
 
 
@@ -64,7 +80,7 @@ def store_options(command):
         click.option("--user", metavar="USER", help="User name for the store."),
         click.option("--password-env", metavar="VAR", help="Environment variable that holds the password."),
         click.option("--auth", type=click.Choice(["basic", "digest"]), default=None, help="HTTP auth scheme (default basic)."),
-        click.option("--timeout", type=click.FloatRange(min=0.1), default=None, help="Seconds to wait for the store (default 30)."),
+        click.option("--timeout", type=click.FloatRange(min=0.1), default=None, help="Seconds to wait for the store (default 30); for query on the embedded graph, its time limit (default 60)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -82,6 +98,18 @@ def _as_of(value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
+
+
+def _quiet_libraries() -> None:
+    """rdflib logs a Python traceback for every ill-typed literal it meets ("Failed to convert Literal
+    lexical form to value") and warns on odd booleans. kgtool reports ill-typed literals itself, as
+    located findings (check ``ill-typed-literal``), so the libraries' own noise is kept for
+    ``--traceback``."""
+    import logging
+    import warnings
+
+    logging.getLogger("rdflib").setLevel(logging.CRITICAL)
+    warnings.filterwarnings("ignore", module=r"rdflib(\..*)?$")
 
 
 @click.group(cls=KgtoolGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,6 +131,8 @@ def main(ctx: click.Context, project: str | None, show_traceback: bool, engine: 
     ctx.ensure_object(dict)
     ctx.obj["project"] = project
     ctx.obj["traceback"] = show_traceback
+    if not show_traceback:
+        _quiet_libraries()
     ctx.obj["engine"] = engine
 
 

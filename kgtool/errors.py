@@ -104,6 +104,10 @@ class QueryExecutionError(KgtoolError):
     """A query failed while running (exit 3)."""
 
 
+class QueryTimeout(QueryExecutionError):
+    """A query ran longer than its time limit (the server's, or ``kgtool query --timeout``)."""
+
+
 @dataclass(frozen=True)
 class Location:
     """Where something is defined: a file and, when known, the line of its subject."""

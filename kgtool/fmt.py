@@ -30,6 +30,7 @@ every file has been formatted in memory, so one broken file stops the run before
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -43,8 +44,9 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 
 from .errors import DataError, InputFileError, KgtoolError, RdfSyntaxError, UsageError
-from .load import parse_bytes, project_files, read_file
+from .load import parse_bytes, project_files, read_file, without_bom
 from .project import Project, find_project
+from .terms import exact_key
 from .turtle import NODE_TYPES, Section, serialize_sections
 from .vocab import PREFIXES
 
@@ -212,21 +214,30 @@ def _has_blank_nodes(graph: Graph) -> bool:
 
 
 def same_graph(a: Graph, b: Graph) -> bool:
-    """Equal triple sets, or isomorphic when blank nodes are involved."""
+    """The same triples, term for term (lexical forms, datatypes and language tags exactly as written),
+    or isomorphic with the same exact ground terms when blank nodes are involved."""
+    def exact(graph: Graph) -> set[tuple]:
+        return {tuple(exact_key(t) for t in triple) for triple in graph}
+
     if _has_blank_nodes(a) or _has_blank_nodes(b):
-        return len(a) == len(b) and isomorphic(a, b)
-    return set(a) == set(b)
+        ground = lambda g: sorted(exact_key(t) for triple in g for t in triple if not isinstance(t, BNode))  # noqa: E731
+        return len(a) == len(b) and ground(a) == ground(b) and isomorphic(a, b)
+    return len(a) == len(b) and exact(a) == exact(b)
 
 
 def _copy_closure(source: Graph, subject, target: Graph, copied: set) -> None:
-    """Copy ``subject``'s triples and those of the blank nodes it reaches."""
-    if subject in copied:
-        return
-    copied.add(subject)
-    for _, p, o in source.triples((subject, None, None)):
-        target.add((subject, p, o))
-        if isinstance(o, BNode):
-            _copy_closure(source, o, target, copied)
+    """Copy ``subject``'s triples and those of the blank nodes it reaches (iteratively: a list of
+    10,000 items or 2,000 nested blank nodes is as deep as the walk goes)."""
+    pending = [subject]
+    while pending:
+        node = pending.pop()
+        if node in copied:
+            continue
+        copied.add(node)
+        for _, p, o in source.triples((node, None, None)):
+            target.add((node, p, o))
+            if isinstance(o, BNode) and o not in copied:
+                pending.append(o)
 
 
 def _section_graphs(layout: _Layout, *, suffix: str, base: str, display: str) -> list[Graph]:
@@ -299,6 +310,7 @@ def canonical_text(content: bytes, *, suffix: str, role: str, base: str, display
     Raises :class:`RdfSyntaxError` for a file that does not parse, :class:`DataError` for a comment
     that would be lost or a term that cannot be written; both name ``display``.
     """
+    content = without_bom(content)  # a byte-order mark is not data: the canonical layout has none
     original = _parse(content, suffix=suffix, base=base, display=display)
     text = content.decode("utf-8")
     layout = _layout(text, display)
@@ -336,8 +348,34 @@ def _write_bytes(handle, data: bytes) -> None:
     handle.write(data)
 
 
-def _replace(path: Path, text: str, original: Graph, *, suffix: str, base: str, display: str) -> None:
-    """Write ``text`` to a temporary file, check it, then swap it in atomically."""
+@dataclass(frozen=True)
+class _Seen:
+    """What a file was when fmt read it: checked again just before the new text replaces it."""
+
+    inode: int
+    size: int
+    mtime_ns: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path, content: bytes) -> "_Seen":
+        info = path.resolve().stat()
+        return cls(info.st_ino, info.st_size, info.st_mtime_ns, hashlib.sha256(content).hexdigest())
+
+    def still(self, path: Path) -> bool:
+        try:
+            info = path.stat()
+            if (info.st_ino, info.st_size, info.st_mtime_ns) != (self.inode, self.size, self.mtime_ns):
+                return False
+            return hashlib.sha256(path.read_bytes()).hexdigest() == self.sha256
+        except OSError:
+            return False
+
+
+def _replace(path: Path, text: str, original: Graph, *, suffix: str, base: str, display: str,
+             seen: "_Seen | None" = None) -> None:
+    """Write ``text`` to a temporary file, check it, then swap it in atomically, unless the file changed
+    since fmt read it (``seen``): then it is left alone and the error says so."""
     target = path.resolve()
     try:
         info = target.stat()
@@ -364,6 +402,9 @@ def _replace(path: Path, text: str, original: Graph, *, suffix: str, base: str, 
         if written != data:
             raise DataError(display, "the temporary copy does not hold the new layout; the file is untouched")
         os.chmod(tmp, stat.S_IMODE(info.st_mode))
+        if seen is not None and not seen.still(target):
+            raise InputFileError(display, "the file changed while fmt ran; it is left as it is now",
+                                 hint="run kgtool fmt again once the edit is saved")
         os.replace(tmp, target)
     except KgtoolError:
         tmp.unlink(missing_ok=True)
@@ -404,18 +445,22 @@ def format_files(project: Project | Path | str | None = None, *, check: bool = F
     if not isinstance(project, Project):
         project = find_project(project)
     base = project.settings.base
-    planned: list[tuple[Path, str, str, Graph]] = []
+    planned: list[tuple[Path, str, str, Graph, _Seen]] = []
     selected = _select(project, paths)
     for path, role in selected:
         display = project.relative(path)
-        raw = read_file(path, display=display, inside=project.root)
+        raw = read_file(path, display=display, inside=project.root, limit=project.settings.max_file_bytes)
+        try:
+            seen = _Seen.of(path, raw)
+        except OSError as exc:
+            raise InputFileError(display, f"cannot read: {exc.strerror or exc}") from None
         text, original = canonical_text(raw, suffix=path.suffix, role=role, base=base, display=display)
         if text.encode("utf-8") != raw:
-            planned.append((path, display, text, original))
+            planned.append((path, display, text, original, seen))
     if not check:
-        for path, display, text, original in planned:
-            _replace(path, text, original, suffix=path.suffix, base=base, display=display)
-    return FmtResult(changed=[display for _, display, _, _ in planned], files=len(selected), check=check)
+        for path, display, text, original, seen in planned:
+            _replace(path, text, original, suffix=path.suffix, base=base, display=display, seen=seen)
+    return FmtResult(changed=[planned_[1] for planned_ in planned], files=len(selected), check=check)
 
 
 __all__ = ["FmtResult", "canonical_text", "format_files", "same_graph"]

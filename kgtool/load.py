@@ -27,7 +27,7 @@ from rdflib.namespace import RDF
 
 from . import progress
 from .errors import InputFileError, RdfSyntaxError
-from .terms import to_rdflib
+from .terms import UnsupportedTerm, to_rdflib
 from .project import Project, find_project
 from .vocab import KG, PREFIXES
 
@@ -221,8 +221,10 @@ def content_hash(files: Iterable[LoadedFile]) -> str:
     return digest.hexdigest()
 
 
-def read_file(path: Path, *, display: str, inside: Path | None = None) -> bytes:
-    """Read a regular file; with ``inside``, refuse one that resolves outside that folder."""
+def read_file(path: Path, *, display: str, inside: Path | None = None, limit: int | None = None,
+              limit_name: str = "max-file-bytes") -> bytes:
+    """Read a regular file; with ``inside``, refuse one that resolves outside that folder; with
+    ``limit``, refuse (before reading) one larger than that many bytes."""
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -231,6 +233,11 @@ def read_file(path: Path, *, display: str, inside: Path | None = None) -> bytes:
         raise InputFileError(display, "permission denied") from None
     if not stat.S_ISREG(info.st_mode):
         raise InputFileError(display, "not a regular file (a FIFO, device or directory cannot be loaded)")
+    if limit is not None and info.st_size > limit:
+        raise InputFileError(display, f"is {info.st_size:,} bytes, over the {limit_name} limit ({limit:,} bytes left); "
+                             "nothing was read",
+                             hint=f"raise {limit_name} under [tool.kgtool] in pyproject.toml "
+                                  f"(or KGTOOL_{limit_name.upper().replace('-', '_')}) if the file is meant to be this big")
     if inside is not None and inside not in path.resolve().parents:
         raise InputFileError(display, f"resolves to {path.resolve()}, outside the project",
                              hint="keep data files inside the project; symlinks out of it are refused")
@@ -263,21 +270,47 @@ def _syntax_error(exc: SyntaxError, display: str) -> RdfSyntaxError:
     return RdfSyntaxError(display, exc.lineno or 1, exc.offset or 1, detail)
 
 
+BOM = b"\xef\xbb\xbf"
+
+
+def without_bom(content: bytes) -> bytes:
+    """``content`` without a leading UTF-8 byte-order mark (editors on Windows write one; it is not data)."""
+    return content[3:] if content.startswith(BOM) else content
+
+
 def parse_bytes(content: bytes, *, suffix: str, base: str, display: str) -> Iterator[tuple]:
     """Parse Turtle or N-Triples content into rdflib triples; errors name ``display:line:col``."""
     fmt = _format(suffix, display)
+    content = without_bom(content)
     _check_utf8(content, display)
     try:
         quads = list(ox.parse(content, format=fmt, base_iri=base, without_named_graphs=True))
     except SyntaxError as exc:
         raise _syntax_error(exc, display) from None
     for quad in quads:
-        yield (to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object))
+        try:
+            yield (to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object))
+        except UnsupportedTerm as exc:
+            line, column = _rdf12_location(content)
+            raise RdfSyntaxError(display, line, column, str(exc)) from None
+
+
+_RDF12_SYNTAX = re.compile(rb"<<|\{\||@[A-Za-z]+(?:-[A-Za-z0-9]+)*--(?:ltr|rtl)")
+
+
+def _rdf12_location(content: bytes) -> tuple[int, int]:
+    """Line and column of the first RDF 1.2 construct in ``content`` (1:1 when none is seen)."""
+    match = _RDF12_SYNTAX.search(content)
+    if match is None:
+        return 1, 1
+    start = content.rfind(b"\n", 0, match.start()) + 1
+    return content.count(b"\n", 0, match.start()) + 1, len(content[start:match.start()].decode("utf-8", "replace")) + 1
 
 
 def load_into(store: ox.Store, content: bytes, *, suffix: str, base: str, display: str, graph: ox.NamedNode) -> None:
     """Parse Turtle or N-Triples content straight into ``graph`` of ``store`` (no Python objects per triple)."""
     fmt = _format(suffix, display)
+    content = without_bom(content)
     _check_utf8(content, display)
     try:
         store.load(content, format=fmt, base_iri=base, to_graph=graph)
@@ -392,13 +425,16 @@ def load(project: Project | Path | str | None = None, *, paths: Iterable[Path | 
                                          hint="keep data files inside the project; symlinks out of it are refused")
                 shown = (real_folder[len(root_text) + 1:] + "/" + name).lstrip("/").replace(os.sep, "/")
                 known = index.lookup(shown, text) if index is not None else None
-                raw = read_file(path, display=shown) if known is None else None
+                raw = read_file(path, display=shown, **_limit(project, kg)) if known is None else None
             else:
                 shown = project.relative(path)
                 known = None
-                raw = read_file(path, display=shown, inside=root if discovered else None)
+                raw = read_file(path, display=shown, inside=root if discovered else None, **_limit(project, kg))
             if known is not None:
                 sha256, size = known
+                allowed = _limit(project, kg)
+                if size > allowed["limit"]:  # the same refusal a read would give, for a file the index knows
+                    read_file(path, display=shown, **allowed)
             else:
                 sha256, size = hashlib.sha256(raw).hexdigest(), len(raw)
                 if index is not None and discovered:
@@ -415,6 +451,14 @@ def load(project: Project | Path | str | None = None, *, paths: Iterable[Path | 
     if index is not None:
         index.save()
     return kg
+
+
+def _limit(project: Project, kg: "KnowledgeGraph") -> dict:
+    """The size limit for the next file: the per-file limit, or what the project limit leaves."""
+    left = project.settings.max_project_bytes - kg.input_bytes
+    if left < project.settings.max_file_bytes:
+        return {"limit": max(left, 0), "limit_name": "max-project-bytes"}
+    return {"limit": project.settings.max_file_bytes, "limit_name": "max-file-bytes"}
 
 
 class FileIndex:

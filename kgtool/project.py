@@ -26,6 +26,9 @@ class Settings:
     base: str = DEFAULT_BASE
     stale_days: int = 180
     stores: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Checked before a file is read: one file, and all the files of a load together.
+    max_file_bytes: int = 64 * 2**20
+    max_project_bytes: int = 8 * 2**30
 
 
 @dataclass(frozen=True)
@@ -96,4 +99,18 @@ def read_settings(root: Path) -> Settings:
         base=base,
         stale_days=int(values.get("stale-days", 180)),
         stores=dict(values.get("stores", {})),
+        max_file_bytes=_size(pyproject, "max-file-bytes", os.environ.get("KGTOOL_MAX_FILE_BYTES")
+                             or values.get("max-file-bytes", Settings.max_file_bytes)),
+        max_project_bytes=_size(pyproject, "max-project-bytes", os.environ.get("KGTOOL_MAX_PROJECT_BYTES")
+                                or values.get("max-project-bytes", Settings.max_project_bytes)),
     )
+
+
+def _size(where: Path, name: str, value) -> int:
+    try:
+        size = int(value)
+        if size <= 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InputFileError(where, f"{name} must be a positive number of bytes, not {value!r}") from None
+    return size

@@ -42,7 +42,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from . import api, netguard
-from .errors import KgtoolError, QueryError, QueryExecutionError, UsageError
+from .errors import KgtoolError, QueryError, QueryExecutionError, QueryTimeout, UsageError
 from .load import KnowledgeGraph, load
 from .query import Target, named_queries, prepared_text, query_graph
 from .render import Format, render_graph, render_query_result
@@ -61,10 +61,6 @@ RESULT_TYPES = {  # media type -> format name
 }
 GRAPH_TYPES = {"text/turtle": "turtle", "application/x-turtle": "turtle", "application/n-triples": "nt",
                "text/plain": "nt"}
-
-
-class QueryTimeout(QueryExecutionError):
-    """A query ran longer than the server's time limit; its worker was killed."""
 
 
 class RowCapExceeded(QueryError):

@@ -28,7 +28,7 @@ from rdflib import Graph, Literal, URIRef, Variable
 from rdflib.namespace import XSD
 
 from .errors import NodeLookupError, QueryError, QueryExecutionError
-from .netguard import offline
+from .netguard import killable
 from .queries import NamedQuery, Parameter
 from .vocab import PREFIXES
 
@@ -485,7 +485,7 @@ def run(graph: Graph, text: str, *, name: str | None = None) -> QueryResult:
     reach the network (:func:`kgtool.netguard.offline`)."""
     _rdflib_sparql()
     prepared = prepare(text, name=name)
-    return offline(_evaluate, graph, prepared, name)
+    return killable(_evaluate, graph, prepared, name)
 
 
 def _evaluate(graph: Graph, prepared, name: str | None) -> QueryResult:

@@ -59,6 +59,11 @@ class ValidationReport:
     shacl_report: Graph = field(repr=False, default_factory=Graph)
     incremental: "object | None" = field(default=None, compare=False)  # kgtool.incremental.Incremental
 
+    def __post_init__(self) -> None:
+        # one line per problem: a property shape whose sh:minInclusive and sh:maxInclusive both fail on
+        # one value (an ill-typed literal fails every comparison) gives two identical results
+        self.findings = list(dict.fromkeys(self.findings))
+
     def counts(self) -> dict[str, int]:
         counter = Counter(f.severity for f in self.findings)
         return {s: counter.get(s, 0) for s in SEVERITY_ORDER}

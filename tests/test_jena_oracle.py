@@ -573,7 +573,7 @@ def test_check_queries_give_the_same_rows_in_jena_arq(check_case: Case, jena, kg
 
 def test_the_combined_query_holds_every_check():
     text = combined_check_query()
-    assert len(CHECK_NAMES) == 15
+    assert len(CHECK_NAMES) == 16
     assert all(f'BIND("{name}" AS ?rule)' in text for name in CHECK_NAMES)
     assert "GRAPH ?g" in text
 
